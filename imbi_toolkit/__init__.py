@@ -1,0 +1,37 @@
+"""imbi-toolkit: work with Imbi from Python.
+
+Importing the package is cheap: the client, the plugin machinery and the IPython
+extension are imported on first use, so that ``%load_ext imbi_toolkit`` and
+services that only record a release stay fast to start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+
+from imbi_toolkit.__version__ import __version__
+
+if typing.TYPE_CHECKING:
+    from imbi_toolkit.api import Imbi, Settings
+
+__all__ = ['Imbi', 'Settings', '__version__']
+
+# Public name -> module that defines it; resolved lazily by ``__getattr__``.
+_LAZY: dict[str, str] = {
+    'Imbi': 'imbi_toolkit.api',
+    'Settings': 'imbi_toolkit.api',
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
