@@ -17,7 +17,6 @@ from imbi_toolkit.plugins.errors import (
     PluginLoadError,
     PluginValidationError,
     RefusedError,
-    ReleaseNotFoundError,
 )
 from imbi_toolkit.plugins.manager import (
     ENTRY_POINT_GROUP,
@@ -40,7 +39,6 @@ __all__ = [
     'PluginManager',
     'PluginValidationError',
     'RefusedError',
-    'ReleaseNotFoundError',
     'Toolkit',
     'get_plugin_manager',
     'hookimpl',

@@ -84,7 +84,3 @@ class PluginLoadError(PluginError):
         self.plugin = plugin
         self.distribution = distribution
         self.error = error
-
-
-class ReleaseNotFoundError(LookupError):
-    """No release of the project matches the given tag or committish."""

@@ -2,7 +2,8 @@
 
 The `imbi_toolkit.api.Imbi` helpers stay plain calls that return raw
 responses. `Toolkit` wraps a client, runs the hooks around the same four
-operations, raises on HTTP failures and returns the parsed JSON.
+operations, raises the typed errors of `imbi_toolkit.api.errors` on HTTP
+failures and returns the parsed JSON.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections import abc
 
 import httpx
 
-from imbi_toolkit.api import paths
-from imbi_toolkit.plugins import calling, errors
+from imbi_toolkit.api import errors, paths
+from imbi_toolkit.plugins import calling
 from imbi_toolkit.plugins import manager as manager_module
 
 if typing.TYPE_CHECKING:
@@ -29,16 +30,19 @@ JSONObject = dict[str, typing.Any]
 _HOST = 'imbi-toolkit (GET /users/by-identity)'
 
 
-def _raise_for_status(response: httpx.Response) -> None:
-    response.raise_for_status()
-
-
 def _json_object(response: httpx.Response) -> JSONObject:
-    data = response.json()
+    """The JSON object of a response, after raising the typed error of a non-2xx."""
+    errors.raise_for_status(response)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
     if not isinstance(data, dict):
-        raise ValueError(
-            f'{response.request.method} {response.request.url.path} answered '
-            f'with {type(data).__name__}, not a JSON object'
+        where = errors.safe_url(response.request.url)
+        raise errors.ImbiError(
+            f'{response.request.method} {where} did not answer with a JSON object',
+            method=response.request.method,
+            url=where,
         )
     return data
 
@@ -125,7 +129,8 @@ class Toolkit:
         Raises:
             RefusedError: When a plugin refused the release (nothing sent).
             PluginHookError: When a plugin failed.
-            httpx.HTTPStatusError: When the API refused the release.
+            ImbiStatusError: When the API refused the release.
+            ImbiTransportError: When the API could not be reached.
         """
         manager = await self._ready()
         client = self.client
@@ -138,12 +143,12 @@ class Toolkit:
         sent = await calling.call_chain(
             manager, 'imbi_before_release_create', kwargs, 'body', dict
         )
-        response = await client.create_release(org_slug, project_id, sent)
+        with errors.translate():
+            response = await client.create_release(org_slug, project_id, sent)
         if response.status_code == http.HTTPStatus.CONFLICT:
             release = await self._existing_release(org_slug, project_id, sent, response)
             created = False
         else:
-            _raise_for_status(response)
             release = _json_object(response)
             created = True
         del kwargs['body']
@@ -165,8 +170,7 @@ class Toolkit:
             # The key is (committish, tag) with no tag meaning null or ''.
             if tag or release.get('tag') in (None, ''):
                 return release
-        _raise_for_status(conflict)
-        raise AssertionError('unreachable: a 409 always raises')  # pragma: no cover
+        raise errors.from_response(conflict)
 
     async def _list_releases(
         self,
@@ -185,41 +189,13 @@ class Toolkit:
             for name, value in (('committish', committish), ('tag', tag))
             if value
         }
-        response = await self.client.get(url, params=params)
-        _raise_for_status(response)
+        with errors.translate():
+            response = await self.client.get(url, params=params)
+        errors.raise_for_status(response)
         releases = response.json()
         if not isinstance(releases, list):
             return []
         return [r for r in releases if isinstance(r, dict) and r.get('id')]
-
-    async def find_release(
-        self,
-        org_slug: str,
-        project_id: str,
-        *,
-        tag: str | None = None,
-        committish: str | None = None,
-    ) -> JSONObject:
-        """Find the newest release with the given tag and/or committish.
-
-        Raises:
-            ValueError: When neither `tag` nor `committish` is given.
-            ReleaseNotFoundError: When no release matches.
-        """
-        if not tag and not committish:
-            raise ValueError('pass tag= or committish= to find a release')
-        releases = await self._list_releases(org_slug, project_id, tag, committish)
-        if not releases:
-            wanted = ' and '.join(
-                f'{name} {value!r}'
-                for name, value in (('tag', tag), ('committish', committish))
-                if value
-            )
-            raise errors.ReleaseNotFoundError(
-                f'project {project_id!r} in {org_slug!r} has no release with '
-                f'{wanted}; create it first or check the value'
-            )
-        return releases[0]
 
     async def record_deployment(
         self,
@@ -258,7 +234,9 @@ class Toolkit:
             ReleaseNotFoundError: When no release has that tag/committish.
             RefusedError: When a plugin refused the event (nothing sent).
             PluginHookError: When a plugin failed.
-            httpx.HTTPStatusError: When the API refused the event.
+            ImbiStatusError: When the API refused the event (`NotFoundError`
+                when the release is missing).
+            ImbiTransportError: When the API could not be reached.
         """
         if (release_id is None) == (tag is None and committish is None):
             raise ValueError(
@@ -267,10 +245,9 @@ class Toolkit:
             )
         manager = await self._ready()
         if release_id is None:
-            release = await self.find_release(
+            release_id = await self.client.resolve_release_id(
                 org_slug, project_id, tag=tag, committish=committish
             )
-            release_id = str(release['id'])
         kwargs: dict[str, object] = {
             'client': self.client,
             'org_slug': org_slug,
@@ -282,10 +259,10 @@ class Toolkit:
         sent = await calling.call_chain(
             manager, 'imbi_before_deployment_event', kwargs, 'body', dict
         )
-        response = await self.client.record_deployment(
-            org_slug, project_id, release_id, env_slug, sent
-        )
-        _raise_for_status(response)
+        with errors.translate():
+            response = await self.client.record_deployment(
+                org_slug, project_id, release_id, env_slug, sent
+            )
         kwargs['result'] = result = _json_object(response)
         await calling.call_each(manager, 'imbi_after_deployment_event', kwargs)
         return result
@@ -307,7 +284,8 @@ class Toolkit:
         Raises:
             RefusedError: When a plugin refused the patch (nothing sent).
             PluginHookError: When a plugin failed.
-            httpx.HTTPStatusError: When the API refused the patch.
+            ImbiStatusError: When the API refused the patch.
+            ImbiTransportError: When the API could not be reached.
         """
         manager = await self._ready()
         kwargs: dict[str, object] = {
@@ -319,8 +297,8 @@ class Toolkit:
         sent = await calling.call_chain(
             manager, 'imbi_before_project_patch', kwargs, 'patch', list
         )
-        response = await self.client.patch_project(org_slug, project_id, sent)
-        _raise_for_status(response)
+        with errors.translate():
+            response = await self.client.patch_project(org_slug, project_id, sent)
         kwargs['project'] = project = _json_object(response)
         await calling.call_each(manager, 'imbi_after_project_patch', kwargs)
         return project

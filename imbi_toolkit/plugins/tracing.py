@@ -2,8 +2,9 @@
 
 A trace line shows a hook, the plugin, the arguments it took and its result
 (or error). Values under keys that name secrets (`authorization`, `token`,
-`password`, ...) are replaced, and so is any bearer token the arguments'
-client sends, wherever it appears in the text.
+`password`, ...) are replaced, and the text then goes through
+`imbi_toolkit.api.redaction.redact`, which masks bearer tokens, URL
+credentials and every token a client was created with.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from collections import abc
 
 import httpx
 
-REDACTED = '[REDACTED]'
+from imbi_toolkit.api import redaction
+
+REDACTED = redaction.REDACTED
 
 # Longest rendering of one value; bodies can be large.
 _MAX_VALUE_CHARS = 400
@@ -24,19 +27,6 @@ _SECRET_KEY = re.compile(
     r'authorization|token|secret|passw|api[-_]?key|cookie|credential|private',
     re.IGNORECASE,
 )
-_BEARER = re.compile(r'(?i)\b(bearer|basic|token)\s+[^\s\'"]+')
-
-
-def _client_secrets(arguments: abc.Mapping[str, object]) -> list[str]:
-    secrets = []
-    for value in arguments.values():
-        if isinstance(value, httpx.AsyncClient | httpx.Client):
-            header = value.headers.get('authorization', '')
-            scheme, _, credential = header.partition(' ')
-            for secret in (header, credential or scheme):
-                if secret:
-                    secrets.append(secret)
-    return secrets
 
 
 def _scrub(value: object) -> object:
@@ -52,12 +42,9 @@ def _scrub(value: object) -> object:
     return value
 
 
-def render(value: object, secrets: abc.Iterable[str] = ()) -> str:
+def render(value: object) -> str:
     """Render a value for a trace line, with secrets removed."""
-    text = repr(_scrub(value))
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    text = _BEARER.sub(lambda match: f'{match.group(1)} {REDACTED}', text)
+    text = redaction.redact(repr(_scrub(value)))
     if len(text) > _MAX_VALUE_CHARS:
         text = text[:_MAX_VALUE_CHARS] + '…'
     return text
@@ -73,12 +60,11 @@ def trace_call(
     stream: typing.TextIO | None = None,
 ) -> None:
     """Write one trace line for a hook call to stderr."""
-    secrets = _client_secrets(arguments)
-    args = ', '.join(f'{name}={render(v, secrets)}' for name, v in arguments.items())
+    args = ', '.join(f'{name}={render(value)}' for name, value in arguments.items())
     if error is not None:
-        outcome = f'raised {type(error).__name__}: {render(str(error), secrets)}'
+        outcome = f'raised {type(error).__name__}: {render(str(error))}'
     else:
-        outcome = f'-> {render(result, secrets)}'
+        outcome = f'-> {render(result)}'
     print(
         f'imbi-toolkit trace: {hook} [{plugin}]({args}) {outcome}',
         file=stream or sys.stderr,

@@ -13,12 +13,8 @@ import httpx
 import pytest
 
 from imbi_toolkit import hookimpl
-from imbi_toolkit.plugins import (
-    PluginHookError,
-    RefusedError,
-    ReleaseNotFoundError,
-    Toolkit,
-)
+from imbi_toolkit.api import errors
+from imbi_toolkit.plugins import PluginHookError, PluginManager, RefusedError, Toolkit
 
 ORG, PID = 'eng', 'P1'
 STYLES = ['sync', 'async']
@@ -200,7 +196,7 @@ async def test_conflict_without_tag_matches_the_untagged_release(toolkit, fake_a
 async def test_http_failure_raises(toolkit, fake_api):
     fake_api.fail_status = 403
 
-    with pytest.raises(httpx.HTTPStatusError):
+    with pytest.raises(errors.PermissionDeniedError, match=r'^403 Forbidden'):
         await toolkit.create_release(ORG, PID, {'committish': 'abc1234', 'title': 'T'})
 
 
@@ -248,7 +244,9 @@ async def test_deployment_hooks_map_status_and_see_result(
 
 
 async def test_deployment_of_an_unknown_release_says_so(toolkit, fake_api):
-    with pytest.raises(ReleaseNotFoundError, match=r"no release with tag '9\.9\.9'"):
+    with pytest.raises(
+        errors.ReleaseNotFoundError, match=r"no release with tag '9\.9\.9'"
+    ):
         await toolkit.record_deployment(
             ORG, PID, 'prod', {'status': 'success'}, tag='9.9.9'
         )
@@ -402,3 +400,43 @@ async def test_disagreeing_plugins_make_the_identity_ambiguous(
     manager.unregister(name='directory')
     manager.register(Agrees(), name='agrees')
     assert await toolkit.find_user_by_identity('github', 'alice') == 'Alice@Example.com'
+
+
+async def test_tracing_shows_calls_without_secrets(client, monkeypatch, capsys):
+    monkeypatch.setenv('IMBI_TOOLKIT_TRACE_PLUGINS', '1')
+    manager = PluginManager()
+    canary = 'canary-token-3f9a'  # the client fixture's token
+
+    class Leaky:
+        @hookimpl
+        def imbi_before_release_create(self, client, body):
+            return {
+                **body,
+                'description': f'sent with {client.headers["authorization"]}',
+            }
+
+    manager.register(Leaky(), name='leaky')
+    await Toolkit(client, plugin_manager=manager).create_release(
+        ORG, PID, {'committish': 'abc1234', 'title': 'T', 'api_key': 'k-123456'}
+    )
+
+    err = capsys.readouterr().err
+    assert err.startswith(
+        'imbi-toolkit trace: imbi_before_release_create [leaky](client=<Imbi '
+        "base_url='http://imbi.test'>, body={'committish': 'abc1234', 'title': 'T', "
+        "'api_key': '[REDACTED]'}) -> {"
+    )
+    assert "'description': 'sent with Bearer [REDACTED]'" in err
+    assert canary not in err
+    assert 'k-123456' not in err
+
+
+async def test_tracing_is_off_by_default(toolkit, manager, capsys):
+    class Quiet:
+        @hookimpl
+        def imbi_before_release_create(self): ...
+
+    manager.register(Quiet())
+    await toolkit.create_release(ORG, PID, {'committish': 'abc1234', 'title': 'T'})
+
+    assert capsys.readouterr().err == ''
