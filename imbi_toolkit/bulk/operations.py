@@ -291,18 +291,19 @@ class Deployment(Operation):
         data: dict[str, typing.Any],
         error: errors.ImbiError,
     ) -> Result:
+        # The answer was lost: count the events again. Finding no new event
+        # proves nothing yet (the server may still be working on a slow
+        # request), so the result stays in doubt and a rerun checks again.
         try:
             done = await self.reconcile(client, target, data)
         except errors.ImbiError:
-            return _failed_with(
-                target,
-                error,
-                f'{error}; unknown whether the event was recorded: '
-                'rerun with the same journal to find out',
-                in_doubt=True,
-            )
+            done = None
         return done or _failed_with(
-            target, error, f'{error}; the event was not recorded'
+            target,
+            error,
+            f'{error}; the event may still arrive: rerun with the same journal, '
+            'which checks before sending it again',
+            in_doubt=True,
         )
 
     async def reconcile(

@@ -164,7 +164,7 @@ async def test_interrupted_run_is_reconciled_on_rerun(tmp_path: pathlib.Path) ->
         )
         assert first.counts()['ok'] == 4
         assert first.counts()['failed'] == 8
-        assert 'unknown whether the event was recorded' in first[4].detail
+        assert 'may still arrive' in first[4].detail
         server_down = False
         fake.after_write = None
         second = await bulk.run(
@@ -287,3 +287,33 @@ async def test_progress_bar_is_shown(capsys: pytest.CaptureFixture[str]) -> None
     err = capsys.readouterr().err
     assert 'deploy 1.0.0 to prod (success)' in err
     assert '12/12' in err
+
+
+async def test_server_error_on_deployment_is_checked_before_resending(
+    tmp_path: pathlib.Path,
+) -> None:
+    fake = _fake_with_releases()
+    failing = {'p02'}
+
+    def fault(request: httpx.Request) -> httpx.Response | None:
+        project = request.url.path.split('/')[4]
+        if request.method == 'POST' and project in failing:
+            failing.discard(project)
+            return httpx.Response(503, json={'detail': 'Service Unavailable'})
+        return None
+
+    fake.fault = fault
+    journal = tmp_path / 'j.jsonl'
+    operation = bulk.Deployment('prod', status='success', tag='1.0.0')
+    async with _client(fake) as client:
+        first = await bulk.run(
+            client, operation, _targets(), journal=journal, progress=False
+        )
+        (failed,) = first.failed
+        assert failed.in_doubt
+        assert failed.http_status == 503
+        second = await bulk.run(
+            client, operation, _targets(), journal=journal, progress=False
+        )
+    assert second.counts() == {'ok': 1, 'skipped': 11, 'conflict': 0, 'failed': 0}
+    assert fake.posts == 12
