@@ -130,11 +130,23 @@ class Patch(Operation):
         result = _status_result(target, response, 'patched')
         if response.status_code >= 500:  # a proxy may fail after the write
             return dataclasses.replace(result, in_doubt=True)
+        if result.status == 'conflict' and response.status_code == 422:
+            # A retried patch whose first answer was lost fails its own
+            # test op: tell that apart from somebody else's change.
+            try:
+                if await self._already_applied(client, target):
+                    return Result(
+                        target, 'ok', 'patched (an earlier attempt applied it)'
+                    )
+            except errors.ImbiError:
+                pass
         return result
 
     async def reconcile(
         self, client: Imbi, target: Target, data: dict[str, typing.Any]
     ) -> Result | None:
+        if await self._already_applied(client, target):
+            return Result(target, 'ok', 'patched (found on reconcile)')
         if self.repeatable:
             return None
         return Result(
@@ -142,7 +154,38 @@ class Patch(Operation):
             'failed',
             'an earlier run may have applied this patch (it appends to a list); '
             'check the project, then add a test op or use a new journal',
+            in_doubt=True,
         )
+
+    async def _already_applied(self, client: Imbi, target: Target) -> bool:
+        """Whether the project shows every value the patch sets.
+
+        Only paths that read the same in the project's GET shape can match
+        (e.g. `/description`, `/links/...`); any other patch is not
+        recognised and is sent again, which `repeatable` made safe.
+        """
+        import jsonpointer
+
+        setters = [op for op in self.patch if op['op'] in ('add', 'replace')]
+        if not setters or any(str(op['path']).endswith('/-') for op in setters):
+            return False
+        url = paths.build(
+            '/organizations/{org_slug}/projects/{project_id}',
+            org_slug=target.org_slug,
+            project_id=target.project_id,
+        )
+        with errors.translate():
+            response = await client.get(url)
+        errors.raise_for_status(response)
+        document = response.json()
+        for op in setters:
+            try:
+                value = jsonpointer.resolve_pointer(document, str(op['path']))
+            except jsonpointer.JsonPointerException:
+                return False
+            if value != op.get('value'):
+                return False
+        return True
 
 
 class Release(Operation):

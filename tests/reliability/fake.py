@@ -92,6 +92,9 @@ class FakeImbi:
             self.events.setdefault(key, []).append(json.loads(request.content))
             self._written(request)
             return httpx.Response(200, json={'deployments': self.events[key]})
+        if (match := _PROJECT.match(path)) and request.method == 'GET':
+            document = self.documents.setdefault(match.group(2), {'description': 'old'})
+            return httpx.Response(200, json=document)
         if (match := _PROJECT.match(path)) and request.method == 'PATCH':
             document = self.documents.setdefault(match.group(2), {'description': 'old'})
             for op in json.loads(request.content):

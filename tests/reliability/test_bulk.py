@@ -317,3 +317,55 @@ async def test_server_error_on_deployment_is_checked_before_resending(
         )
     assert second.counts() == {'ok': 1, 'skipped': 11, 'conflict': 0, 'failed': 0}
     assert fake.posts == 12
+
+
+async def test_patch_retried_after_lost_answer_is_ok_not_conflict() -> None:
+    fake = FakeImbi()
+    lost: set[str] = set()
+
+    def lose_first_answer(request: httpx.Request) -> None:
+        if request.method == 'PATCH' and request.url.path not in lost:
+            lost.add(request.url.path)
+            raise httpx.ReadError('connection reset')
+
+    fake.after_write = lose_first_answer
+    patch = bulk.Patch(
+        [
+            {'op': 'test', 'path': '/description', 'value': 'old'},
+            {'op': 'replace', 'path': '/description', 'value': 'new'},
+        ]
+    )
+    async with _client(fake) as client:
+        results = await bulk.run(client, patch, _targets()[:4], progress=False)
+    assert [r.status for r in results] == ['ok'] * 4
+    assert 'earlier attempt applied it' in results[0].detail
+    assert all(fake.documents[p]['description'] == 'new' for p in PROJECTS[:4])
+
+
+async def test_interrupted_patch_is_recognised_on_rerun(tmp_path: pathlib.Path) -> None:
+    fake = FakeImbi()
+    patch = bulk.Patch([{'op': 'replace', 'path': '/description', 'value': 'new'}])
+    journal = tmp_path / 'j.jsonl'
+    with bulk.Journal(journal, patch.fingerprint()) as book:
+        book.started('eng/p00', {})  # crashed after sending, before the answer
+    fake.documents['p00'] = {'description': 'new'}
+    async with _client(fake) as client:
+        results = await bulk.run(
+            client, patch, _targets()[:2], journal=journal, progress=False
+        )
+    assert [r.detail for r in results] == ['patched (found on reconcile)', 'patched']
+
+
+async def test_interrupted_append_is_not_resent(tmp_path: pathlib.Path) -> None:
+    fake = FakeImbi()
+    patch = bulk.Patch([{'op': 'add', 'path': '/tags/-', 'value': 'x'}])
+    journal = tmp_path / 'j.jsonl'
+    with bulk.Journal(journal, patch.fingerprint()) as book:
+        book.started('eng/p00', {})
+    async with _client(fake) as client:
+        results = await bulk.run(
+            client, patch, _targets()[:1], journal=journal, progress=False
+        )
+    assert results[0].status == 'failed'
+    assert 'may have applied this patch' in results[0].detail
+    assert 'p00' not in fake.documents or 'tags' not in fake.documents['p00']
