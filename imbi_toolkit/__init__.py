@@ -14,13 +14,15 @@ from imbi_toolkit.__version__ import __version__
 
 if typing.TYPE_CHECKING:
     from imbi_toolkit.api import Imbi, Settings
+    from imbi_toolkit.hookspecs import hookimpl
 
-__all__ = ['Imbi', 'Settings', '__version__']
+__all__ = ['Imbi', 'Settings', '__version__', 'hookimpl']
 
 # Public name -> module that defines it; resolved lazily by ``__getattr__``.
 _LAZY: dict[str, str] = {
     'Imbi': 'imbi_toolkit.api',
     'Settings': 'imbi_toolkit.api',
+    'hookimpl': 'imbi_toolkit.hookspecs',
 }
 
 
