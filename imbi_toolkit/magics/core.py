@@ -335,6 +335,7 @@ class ImbiMagics(Magics):
     def _do_diff(
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
+        self._snapshot(args.variable)
         result = self._preview(
             args.variable, self._edited(args.variable), args.test_ops
         )
@@ -373,6 +374,113 @@ class ImbiMagics(Magics):
         )
         result.sent = True
         return result, result
+
+    def _do_release(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        org_slug, project_id = self._resolve_project(args.project, args.org)
+        body: dict[str, object] = {
+            'committish': args.committish,
+            'title': args.title or args.tag or args.committish,
+        }
+        if args.tag:
+            body['tag'] = args.tag
+        if args.description:
+            body['description'] = args.description
+
+        async def create(client: Imbi) -> Document:
+            from imbi_toolkit.plugins import Toolkit
+
+            return await Toolkit(client).create_release(org_slug, project_id, body)
+
+        release = self._call(create)
+        name = release.get('tag') or release.get('committish')
+        message = display.Message(
+            f'Release {name} ({release.get("committish")}) of {args.project}: '
+            f'id {release.get("id")}'
+        )
+        return message, release
+
+    def _do_deploy(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        org_slug, project_id = self._resolve_project(args.project, args.org)
+        body: dict[str, object] = {'status': args.status}
+        if args.note:
+            body['note'] = args.note
+        if args.external_run_id:
+            body['external_run_id'] = args.external_run_id
+
+        async def record(client: Imbi) -> Document:
+            from imbi_toolkit.plugins import Toolkit
+
+            return await Toolkit(client).record_deployment(
+                org_slug,
+                project_id,
+                args.environment,
+                body,
+                release_id=args.release_id,
+                tag=args.tag,
+                committish=args.committish,
+            )
+
+        edge = self._call(record)
+        release = args.tag or args.committish or args.release_id
+        events = edge.get('deployments') or []
+        message = display.Message(
+            f'Recorded {args.status} of {release} in {args.environment} for '
+            f'{args.project} (current status {edge.get("current_status")}, '
+            f'{len(events)} event{"" if len(events) == 1 else "s"})'
+        )
+        return message, edge
+
+    def _do_user(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        async def look_up(client: Imbi) -> str | None:
+            from imbi_toolkit.plugins import Toolkit
+
+            return await Toolkit(client).find_user_by_identity(
+                args.integration, args.subject
+            )
+
+        email = self._call(look_up)
+        if email is None:
+            text = f'No Imbi user matches {args.integration} subject {args.subject!r}'
+        else:
+            text = f'{args.integration} subject {args.subject!r} is {email}'
+        return display.Message(text), email
+
+    def _do_plugins(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        import dataclasses
+
+        from imbi_toolkit.plugins import get_plugin_manager
+
+        manager = get_plugin_manager()
+        rows = [
+            {**dataclasses.asdict(info), 'status': 'loaded'}
+            for info in manager.list_plugins()
+        ] + [
+            {**dataclasses.asdict(failure), 'hooks': (), 'status': 'failed'}
+            for failure in manager.failures
+        ]
+        table = display.Table(
+            rows,
+            [
+                ('name', lambda row: row['name']),
+                ('distribution', lambda row: row['distribution'] or '-'),
+                ('version', lambda row: row['version'] or '-'),
+                ('status', lambda row: row['status']),
+                (
+                    'hooks / error',
+                    lambda row: row.get('error') or ', '.join(row['hooks']) or '-',
+                ),
+            ],
+            title=f'{len(rows)} plugin{"" if len(rows) == 1 else "s"}',
+        )
+        return table, table
 
 
 def _team_slug(row: Document) -> str | None:
