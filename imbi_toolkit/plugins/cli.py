@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import warnings
 from collections import abc
 
 from imbi_toolkit.plugins import errors
@@ -37,7 +38,10 @@ def run(args: argparse.Namespace) -> int:
         plugin.
     """
     try:
-        manager = manager_module.get_plugin_manager()
+        # Failed plugins are listed below; their warnings would say it twice.
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', manager_module.PluginLoadWarning)
+            manager = manager_module.get_plugin_manager()
     except errors.PluginLoadError as exc:
         print(f'imbi-toolkit: error: {exc}', file=sys.stderr)
         return 1

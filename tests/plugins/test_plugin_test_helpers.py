@@ -40,18 +40,24 @@ def test_registered_refuses_a_plugin_with_an_unknown_hook(manager):
         pass  # pragma: no cover - never reached
 
 
+class Describes:
+    @hookimpl
+    async def imbi_before_release_create(self, body):
+        return {**body, 'description': 'from the test plugin'}
+
+
 async def test_fixture_registers_into_the_shared_manager(
     imbi_register_plugin, client, fake_api
 ):
-    name = imbi_register_plugin(Titles(), name='titles-for-one-test')
+    name = imbi_register_plugin(Describes(), name='describes-for-one-test')
     assert get_plugin_manager().has_plugin(name)
 
     release = await Toolkit(client).create_release(
-        'eng', 'P1', {'committish': 'abc1234', 'tag': '2.0.0'}
+        'eng', 'P1', {'committish': 'abc1234', 'title': 'T'}
     )
 
-    assert release['title'] == 'Release 2.0.0'
+    assert release['description'] == 'from the test plugin'
 
 
 def test_fixture_removed_the_plugin_after_the_previous_test():
-    assert not get_plugin_manager().has_plugin('titles-for-one-test')
+    assert not get_plugin_manager().has_plugin('describes-for-one-test')
