@@ -37,3 +37,17 @@ def __getattr__(name: str) -> typing.Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+def load_ipython_extension(ipython: typing.Any) -> None:
+    """Register the `%imbi` magics: `%load_ext imbi_toolkit`."""
+    from imbi_toolkit import magics
+
+    magics.load(ipython)
+
+
+def unload_ipython_extension(ipython: typing.Any) -> None:
+    """Remove the magics and close their client: `%unload_ext imbi_toolkit`."""
+    from imbi_toolkit import magics
+
+    magics.unload(ipython)
