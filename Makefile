@@ -27,5 +27,9 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The toolkit's main job against a fresh demo sandbox on a free port.
+demo: $(STAMP)
+	$(BIN)/python -m imbi_toolkit.sandbox.demo
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
