@@ -191,14 +191,14 @@ class ImbiMagics(Magics):
     def _user_ns(self) -> dict[str, typing.Any]:
         return typing.cast(dict[str, typing.Any], self.shell.user_ns)  # type: ignore[union-attr]
 
-    def _resolve_project(self, ref: str, org: str | None) -> tuple[str, str]:
-        """Return `(org_slug, project_id)` for an id, a slug or a fetched variable."""
+    def _resolve_project(self, ref: str, org: str | None) -> tuple[str, str, str]:
+        """Return `(org_slug, project_id, label)` for an id, slug or variable."""
         snapshot = self.snapshots.get(ref)
         if snapshot is not None and not org:
-            return snapshot.org_slug, snapshot.project_id
+            return snapshot.org_slug, snapshot.project_id, snapshot.label
         org_slug = self._org(org)
         project = self._call(lambda client: _find_project(client, org_slug, ref))
-        return org_slug, str(project['id'])
+        return org_slug, str(project['id']), str(project.get('slug') or ref)
 
     # -- commands ----------------------------------------------------------
 
@@ -378,7 +378,7 @@ class ImbiMagics(Magics):
     def _do_release(
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
-        org_slug, project_id = self._resolve_project(args.project, args.org)
+        org_slug, project_id, label = self._resolve_project(args.project, args.org)
         body: dict[str, object] = {
             'committish': args.committish,
             'title': args.title or args.tag or args.committish,
@@ -396,7 +396,7 @@ class ImbiMagics(Magics):
         release = self._call(create)
         name = release.get('tag') or release.get('committish')
         message = display.Message(
-            f'Release {name} ({release.get("committish")}) of {args.project}: '
+            f'Release {name} ({release.get("committish")}) of {label}: '
             f'id {release.get("id")}'
         )
         return message, release
@@ -404,7 +404,7 @@ class ImbiMagics(Magics):
     def _do_deploy(
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
-        org_slug, project_id = self._resolve_project(args.project, args.org)
+        org_slug, project_id, label = self._resolve_project(args.project, args.org)
         body: dict[str, object] = {'status': args.status}
         if args.note:
             body['note'] = args.note
@@ -429,7 +429,7 @@ class ImbiMagics(Magics):
         events = edge.get('deployments') or []
         message = display.Message(
             f'Recorded {args.status} of {release} in {args.environment} for '
-            f'{args.project} (current status {edge.get("current_status")}, '
+            f'{label} (current status {edge.get("current_status")}, '
             f'{len(events)} event{"" if len(events) == 1 else "s"})'
         )
         return message, edge

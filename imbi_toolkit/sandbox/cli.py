@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 
 from imbi_toolkit.sandbox import config as sandbox_config
@@ -139,4 +140,6 @@ def run(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         return _fail(f'cannot serve on {args.host}:{args.port}: {exc.strerror or exc}')
+    except sqlite3.Error as exc:
+        return _fail(f'cannot use the database {args.db!r}: {exc}')
     return 0

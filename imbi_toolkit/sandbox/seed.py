@@ -556,7 +556,7 @@ def _add_projects(
                 else f'{project.slug}.{env_slug}'
             )
             edges[env_slug] = {'url': f'https://{host}.example.com'}
-        releases = _release_plan(index) if project.environments else []
+        releases = _release_plan(index)
         if project.archived:
             releases = releases[:1]
         for number, (tag, days, events) in enumerate(releases):

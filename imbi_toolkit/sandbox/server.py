@@ -106,10 +106,11 @@ def serve(
             'IMBI_CLIENT_API_BASE_URL': base_url(sock),
             'IMBI_CLIENT_API_TOKEN': config.admin_token,
             'IMBI_SANDBOX_READONLY_TOKEN': config.readonly_token,
-            'IMBI_SANDBOX_API_VERSION': config.api_version,
         }
         if db_path:
             settings['IMBI_SANDBOX_DB'] = db_path
+        # Always last: readers wait for it to know the announcement is whole.
+        settings['IMBI_SANDBOX_API_VERSION'] = config.api_version
         asyncio.run(_run(server, sock, lambda: announce(settings)))
     finally:
         data.close()
