@@ -7,6 +7,7 @@ also formatted (with tracebacks) onto stderr, which is checked with stdout.
 from __future__ import annotations
 
 import logging
+import pathlib
 import sys
 import traceback
 from collections import abc
@@ -14,9 +15,11 @@ from collections import abc
 import httpx
 import pytest
 
+from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi, errors
 
 from .conftest import FAST, Script
+from .fake import FakeImbi
 
 SECRET = 'ik_feedfacefeedfacefeedfacefeedface_CANARY-t0k3n'
 
@@ -129,4 +132,39 @@ async def test_real_socket_trace_and_headers_leak_nothing(
             await client.find_release('eng', 'p1', tag=SECRET)
         _assert_clean(str(excinfo.value))
     assert seen
+    _assert_clean(everything())
+
+
+async def test_bulk_run_leaks_nothing(
+    everything: abc.Callable[[], str], tmp_path: pathlib.Path
+) -> None:
+    fake = FakeImbi()
+    fake.add_release('p1', '1.0.0')
+    fake.add_release('p2', '1.0.0')
+
+    def echo_token(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith('/p2/releases/'):
+            auth = request.headers['authorization']
+            return httpx.Response(500, text=f'crashed handling {auth}')
+        return None
+
+    fake.fault = echo_token
+    journal = tmp_path / 'journal.jsonl'
+    async with Imbi(
+        base_url='http://imbi.test',
+        token=SECRET,
+        transport=httpx.MockTransport(fake),
+        max_retries=1,
+        retry_policy=FAST,
+    ) as client:
+        results = await bulk.run(
+            client,
+            bulk.Deployment('prod', status='success', tag='1.0.0'),
+            [('eng', 'p1'), ('eng', 'p2')],
+            journal=journal,
+        )
+    assert [r.status for r in results] == ['ok', 'failed']
+    for text in (str(results), repr(results), results._repr_html_()):
+        _assert_clean(text)
+    _assert_clean(journal.read_text())
     _assert_clean(everything())
