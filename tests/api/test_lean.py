@@ -34,9 +34,7 @@ def test_url_join_matches_httpx(base: str) -> None:
     check_join(lean, plain)
 
 
-def _check_join(
-    lean: httpx.AsyncClient, plain: httpx.AsyncClient, tail: str
-) -> None:
+def _check_join(lean: httpx.AsyncClient, plain: httpx.AsyncClient, tail: str) -> None:
     url = '/' + tail
     try:
         expected = plain._merge_url(url)

@@ -130,7 +130,9 @@ def base_url() -> abc.Iterator[str]:
 
 @contextlib.asynccontextmanager
 async def raw_server(
-    handle: abc.Callable[[asyncio.StreamReader, asyncio.StreamWriter], abc.Awaitable[None]],
+    handle: abc.Callable[
+        [asyncio.StreamReader, asyncio.StreamWriter], abc.Awaitable[None]
+    ],
 ) -> abc.AsyncIterator[str]:
     """A TCP server that answers with whatever ``handle`` writes."""
     server = await asyncio.start_server(handle, '127.0.0.1', 0)
@@ -243,10 +245,12 @@ async def test_waiting_for_a_pooled_connection_times_out_as_never_sent(
 ) -> None:
     transport = AiohttpTransport(limits=httpx.Limits(max_connections=1))
     timeout = httpx.Timeout(5.0, pool=0.1)
-    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
-        async with client.stream('GET', f'{base_url}/big'):
-            with pytest.raises(httpx.TimeoutException) as caught:
-                await client.get(f'{base_url}/echo')
+    async with (
+        httpx.AsyncClient(transport=transport, timeout=timeout) as client,
+        client.stream('GET', f'{base_url}/big'),
+    ):
+        with pytest.raises(httpx.TimeoutException) as caught:
+            await client.get(f'{base_url}/echo')
     assert errors.never_sent(caught.value)
 
 
@@ -272,7 +276,9 @@ async def _garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     writer.close()
 
 
-async def _short_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _short_body(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
     await reader.readuntil(b'\r\n\r\n')
     writer.write(b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly a bit')
     await writer.drain()
