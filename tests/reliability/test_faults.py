@@ -262,6 +262,89 @@ async def test_reset_deployment_is_never_duplicated(
     watch.texts.append(journal.read_text())
 
 
+async def test_lost_answer_after_deployment_is_found_not_resent(
+    sandbox: SandboxProcess, watch: Watch, tmp_path: pathlib.Path
+) -> None:
+    # The server records the event, then the connection drops before the
+    # answer: the runner counts the events and finds it.
+    async with _client(sandbox) as client:
+        projects = await _projects(client, 3)
+        await _release_everywhere(client, projects, 'lost-1')
+        sandbox.add_fault(
+            method='POST',
+            path='/organizations/*/environments/*',
+            action='drop_after',
+            times=2,
+        )
+        results = await bulk.run(
+            client,
+            _deploy('lost-1'),
+            [(ORG, p) for p in projects],
+            journal=tmp_path / 'lost.jsonl',
+            progress=False,
+            concurrency=1,
+        )
+        assert [r.status for r in results] == ['ok', 'ok', 'ok']
+        assert [('found on reconcile' in r.detail) for r in results] == [
+            True,
+            True,
+            False,
+        ]
+        await _assert_one_event_each(client, projects, 'lost-1')
+
+
+async def test_lost_answer_after_release_create_is_looked_up(
+    sandbox: SandboxProcess, watch: Watch
+) -> None:
+    body = {'committish': 'abad1de', 'title': 'lost', 'tag': 'lost-2'}
+    async with _client(sandbox) as client:
+        (project,) = await _projects(client, 1)
+        sandbox.add_fault(
+            method='POST',
+            path='/organizations/*/releases/',
+            action='drop_after',
+            times=1,
+        )
+        release = await client.ensure_release(ORG, project, body)
+        response = await client.get(
+            f'/organizations/{ORG}/projects/{project}/releases/',
+            params={'committish': 'abad1de'},
+        )
+    assert [r['id'] for r in response.json()] == [release['id']]
+
+
+async def test_lost_answer_after_guarded_patch_is_recognised(
+    sandbox: SandboxProcess, watch: Watch
+) -> None:
+    async with _client(sandbox) as client:
+        projects = await _projects(client, 2)
+        descriptions = []
+        for project in projects:
+            response = await client.get(f'/organizations/{ORG}/projects/{project}')
+            descriptions.append(response.json()['description'])
+        sandbox.add_fault(
+            method='PATCH', path='/organizations/*', action='drop_after', times=1
+        )
+        operation = bulk.Patch(
+            [
+                {'op': 'test', 'path': '/description', 'value': descriptions[0]},
+                {'op': 'replace', 'path': '/description', 'value': 'Patched once'},
+            ]
+        )
+        results = await bulk.run(
+            client, operation, [(ORG, projects[0])], progress=False
+        )
+        assert [r.status for r in results] == ['ok']
+        assert 'earlier attempt applied it' in results[0].detail
+        # The same guarded patch on a project that differs is a conflict.
+        assert descriptions[1] != descriptions[0]
+        conflict = await bulk.run(
+            client, operation, [(ORG, projects[1])], progress=False
+        )
+        assert [r.status for r in conflict] == ['conflict']
+        assert 'Patch test operation failed' in conflict[0].detail
+
+
 # -- slow responses hitting timeouts --------------------------------------------
 
 
