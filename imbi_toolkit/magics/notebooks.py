@@ -7,9 +7,11 @@ packages installed here, whatever kernels the machine has registered.
     python -m imbi_toolkit.magics.notebooks notebooks/quickstart.ipynb \\
         --output notebooks/executed/quickstart.ipynb
 
-Without `IMBI_CLIENT_API_BASE_URL` in the environment, an embedded sandbox
-(`imbi_toolkit.testing.start_sandbox`) is started for the run and stopped
-after it. Needs the `dev` extra (nbclient, ipykernel).
+An embedded sandbox (`imbi_toolkit.sandbox.process.start_sandbox`) is
+started for the run and stopped after it, and the kernel gets its
+`IMBI_CLIENT_*` settings; `--use-environment` runs against the server the
+environment names instead (the notebook writes to it!). Needs the `dev`
+extra (nbclient, ipykernel).
 """
 
 from __future__ import annotations
@@ -94,6 +96,21 @@ def outputs_text(notebook: nbformat.NotebookNode) -> str:
     return '\n'.join(parts)
 
 
+def _first_line(text: str, width: int = 60) -> str:
+    line = next((part for part in text.splitlines() if part.strip()), '')
+    return line if len(line) <= width else line[: width - 1] + '…'
+
+
+def _summary(cell: typing.Any) -> str:
+    """One line for a code cell: its first line, then its first output line."""
+    source = _first_line(cell.source)
+    for output in cell.outputs:
+        text = output.get('text') or output.get('data', {}).get('text/plain', '')
+        if text:
+            return f'{source}  ->  {_first_line(str(text))}'
+    return source
+
+
 def main(argv: abc.Sequence[str] | None = None) -> int:
     """Run a notebook, against an embedded sandbox unless one is configured."""
     import nbformat
@@ -104,15 +121,20 @@ def main(argv: abc.Sequence[str] | None = None) -> int:
     )
     parser.add_argument('notebook', type=pathlib.Path)
     parser.add_argument('--output', type=pathlib.Path, required=True)
+    parser.add_argument(
+        '--use-environment',
+        action='store_true',
+        help='run against the IMBI_CLIENT_* server instead of a sandbox',
+    )
     args = parser.parse_args(argv)
     env = dict(os.environ)
     sandbox = None
-    if 'IMBI_CLIENT_API_BASE_URL' not in env:
-        from imbi_toolkit.testing import start_sandbox
+    if not args.use_environment:
+        from imbi_toolkit.sandbox.process import start_sandbox
 
         sandbox = start_sandbox()
         env.update(sandbox.env())
-        print(f'Started a sandbox at {sandbox.base_url}')
+        print(f'Started a demo sandbox at {sandbox.base_url}', flush=True)
     started = time.perf_counter()
     try:
         notebook = execute(args.notebook, env=env)
@@ -123,6 +145,8 @@ def main(argv: abc.Sequence[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, os.fspath(args.output))  # type: ignore[no-untyped-call]
     code = [cell for cell in notebook.cells if cell.cell_type == 'code']
+    for number, cell in enumerate(code, 1):
+        print(f'[{number}] {_summary(cell)}')
     print(
         f'Ran {args.notebook}: {len(code)} code cells in {elapsed:.1f} s, no errors; '
         f'saved the executed notebook to {args.output}'
