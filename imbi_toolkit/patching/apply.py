@@ -20,7 +20,7 @@ from imbi_toolkit.patching.pointer import split
 _INDEX = re.compile(r'0|[1-9][0-9]*')
 
 
-class _Conflict(Exception):
+class _ConflictError(Exception):
     """An operation that does not fit the document (internal)."""
 
 
@@ -51,14 +51,14 @@ class Applier:
         """
         try:
             return self._get(split(path))
-        except (_Conflict, ValueError) as error:
+        except (_ConflictError, ValueError) as error:
             raise KeyError(path) from error
 
     def exists(self, path: str) -> bool:
         """Tell whether `path` names a value in the current document."""
         try:
             self._get(split(path))
-        except (_Conflict, ValueError):
+        except (_ConflictError, ValueError):
             return False
         return True
 
@@ -72,7 +72,7 @@ class Applier:
         """
         try:
             self._apply(operation)
-        except _Conflict as error:
+        except _ConflictError as error:
             name = operation.get('op')
             path = operation.get('path')
             raise PatchValidationError(
@@ -94,7 +94,7 @@ class Applier:
         elif name == 'move':
             source = split(operation['from'])
             if tokens[: len(source)] == source and len(tokens) > len(source):
-                raise _Conflict('cannot move a value into one of its own children')
+                raise _ConflictError('cannot move a value into one of its own children')
             value = self._get(source)
             self._remove(source)
             self._add(tokens, value)
@@ -103,21 +103,23 @@ class Applier:
             self._add(tokens, copy.deepcopy(value))
         elif name == 'test':
             if not strictly_equal(self._get(tokens), operation['value']):
-                raise _Conflict('test failed: the current value is different')
+                raise _ConflictError('test failed: the current value is different')
         else:
-            raise _Conflict(f'unknown op {name!r}')
+            raise _ConflictError(f'unknown op {name!r}')
 
     def _get(self, tokens: list[str]) -> typing.Any:
         value: typing.Any = self._holder[0]
         for depth, token in enumerate(tokens):
             if type(value) is dict:
                 if token not in value:
-                    raise _Conflict(f'{_where(tokens, depth + 1)} does not exist')
+                    raise _ConflictError(f'{_where(tokens, depth + 1)} does not exist')
                 value = value[token]
             elif type(value) is list:
                 value = value[self._index(value, token, tokens, depth, False)]
             else:
-                raise _Conflict(f'{_where(tokens, depth)} is not an object or array')
+                raise _ConflictError(
+                    f'{_where(tokens, depth)} is not an object or array'
+                )
         return value
 
     def _writable_parent(self, tokens: list[str]) -> typing.Any:
@@ -128,7 +130,7 @@ class Applier:
             container = self._own(container, key, tokens, depth)
             if type(container) is dict:
                 if token not in container:
-                    raise _Conflict(f'{_where(tokens, depth + 1)} does not exist')
+                    raise _ConflictError(f'{_where(tokens, depth + 1)} does not exist')
                 key = token
             else:
                 key = self._index(container, token, tokens, depth, False)
@@ -140,7 +142,7 @@ class Applier:
         child = container[key]
         kind = type(child)
         if kind is not dict and kind is not list:
-            raise _Conflict(f'{_where(tokens, depth)} is not an object or array')
+            raise _ConflictError(f'{_where(tokens, depth)} is not an object or array')
         if id(child) not in self._owned_ids:
             child = child.copy()
             container[key] = child
@@ -159,16 +161,18 @@ class Applier:
         elif last == '-':
             parent.append(value)
         else:
-            parent.insert(self._index(parent, last, tokens, len(tokens) - 1, True), value)
+            parent.insert(
+                self._index(parent, last, tokens, len(tokens) - 1, True), value
+            )
 
     def _remove(self, tokens: list[str]) -> None:
         if not tokens:
-            raise _Conflict('the whole document cannot be removed')
+            raise _ConflictError('the whole document cannot be removed')
         parent = self._writable_parent(tokens)
         last = tokens[-1]
         if type(parent) is dict:
             if last not in parent:
-                raise _Conflict(f'{_where(tokens, len(tokens))} does not exist')
+                raise _ConflictError(f'{_where(tokens, len(tokens))} does not exist')
             del parent[last]
         else:
             del parent[self._index(parent, last, tokens, len(tokens) - 1, False)]
@@ -189,12 +193,12 @@ class Applier:
         items: list[typing.Any], token: str, tokens: list[str], depth: int, end_ok: bool
     ) -> int:
         if not _INDEX.fullmatch(token):
-            raise _Conflict(
+            raise _ConflictError(
                 f'{_where(tokens, depth + 1)}: {token!r} is not an array index'
             )
         index = int(token)
         if index > len(items) or (index == len(items) and not end_ok):
-            raise _Conflict(
+            raise _ConflictError(
                 f'{_where(tokens, depth + 1)}: index {index} is out of range '
                 f'(the array has {len(items)} items)'
             )

@@ -141,7 +141,9 @@ def _environment_map(environments: list[typing.Any]) -> dict[str, typing.Any]:
             result[entry] = {}
         elif isinstance(entry, abc.Mapping) and isinstance(entry.get('slug'), str):
             result[entry['slug']] = {
-                key: value for key, value in entry.items() if key not in ENVIRONMENT_KEYS
+                key: value
+                for key, value in entry.items()
+                if key not in ENVIRONMENT_KEYS
             }
         else:
             raise ValueError(

@@ -120,7 +120,7 @@ def _diff_list(
     if head == n == m:
         return
     if n == m:
-        tail = _run_length(equal[:head - 1 if head else None:-1])
+        tail = _run_length(equal[: head - 1 if head else None : -1])
         tail = min(tail, n - head)
     else:
         limit = min(n, m) - head

@@ -14,9 +14,9 @@ every leaf in Python is slow, so the checks here run in C where they can:
    shared, `marshal`, whose output is exact about types, and the walk only
    if the bytes differ.
 
-`True` from these functions is always right; `False` may be conservative (for
+`True` from `same_batch` is always right; its `False` may be conservative (for
 instance when two equal dicts list their keys in another order), and the diff
-engine then walks the pair itself, which finds zero or more real changes.
+engine then walks the pair itself. `strictly_equal` is exact.
 """
 
 from __future__ import annotations
@@ -48,8 +48,26 @@ def strictly_equal(x: object, y: object) -> bool:
     if x != y:
         return False
     if kind is dict or kind is list:
-        return same_batch([x], [y])
+        return same_batch([x], [y]) or _exactly_equal(x, y)
     return True
+
+
+def _exactly_equal(x: typing.Any, y: typing.Any) -> bool:
+    """The slow, exact comparison, for when the fast checks were unsure."""
+    if x is y:
+        return True
+    kind = type(x)
+    if kind is not type(y):
+        return False
+    if kind is dict:
+        return x.keys() == y.keys() and all(
+            _exactly_equal(value, y[key]) for key, value in x.items()
+        )
+    if kind is list:
+        return len(x) == len(y) and all(map(_exactly_equal, x, y))
+    if kind is float:
+        return _same_float(x, y)
+    return bool(x == y)
 
 
 def same_batch(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
@@ -62,9 +80,7 @@ def same_batch(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
     if _leaves_shared(xs, ys):
         return _same_by_walk(xs, ys)
     try:
-        if marshal.dumps(xs, _MARSHAL_VERSION) == marshal.dumps(
-            ys, _MARSHAL_VERSION
-        ):
+        if marshal.dumps(xs, _MARSHAL_VERSION) == marshal.dumps(ys, _MARSHAL_VERSION):
             return True
     except ValueError:  # a type marshal does not know (e.g. a subclass)
         pass
@@ -93,9 +109,7 @@ def _leaves_shared(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
     return True
 
 
-def _same_by_walk(
-    xs: abc.Iterable[typing.Any], ys: abc.Iterable[typing.Any]
-) -> bool:
+def _same_by_walk(xs: abc.Iterable[typing.Any], ys: abc.Iterable[typing.Any]) -> bool:
     """Walk pairs whose leaves are mostly shared: C-level identity checks
     settle each dict or list whose items are all the same objects."""
     differ = list(map(_is_not, xs, ys))

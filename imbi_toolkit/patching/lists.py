@@ -32,7 +32,9 @@ class ListPlan:
     added: list[int]
 
 
-def plan(keys_a: abc.Sequence[typing.Hashable], keys_b: abc.Sequence[typing.Hashable]) -> ListPlan:
+def plan(
+    keys_a: abc.Sequence[typing.Hashable], keys_b: abc.Sequence[typing.Hashable]
+) -> ListPlan:
     """Plan turning a list with item keys `keys_a` into one with `keys_b`."""
     pairs = _match(keys_a, keys_b)  # (a, b), ordered by b
     in_order = _longest_increasing([a for a, _ in pairs])

@@ -6,7 +6,7 @@ import json
 import typing
 from collections import abc
 
-from imbi_toolkit.patching.secrets import masked
+from imbi_toolkit.patching.secrets import masked_operation
 
 if typing.TYPE_CHECKING:
     from IPython.lib.pretty import RepresentationPrinter
@@ -49,7 +49,9 @@ class Patch(list[dict[str, typing.Any]]):
         from imbi_toolkit.patching.validation import validate
 
         current = self.before if document is None else document
-        validate(self, typing.cast(abc.Mapping[str, typing.Any] | None, current), imbi=imbi)
+        validate(
+            self, typing.cast(abc.Mapping[str, typing.Any] | None, current), imbi=imbi
+        )
 
     def apply(self, document: object) -> object:
         """Return `document` with the patch applied; the input is unchanged.
@@ -79,13 +81,14 @@ class Patch(list[dict[str, typing.Any]]):
         return Preview(self, document, width=width or VALUE_WIDTH)
 
     def __repr__(self) -> str:
-        return f'Patch({json.dumps(masked(list(self)), ensure_ascii=False, default=repr)})'
+        shown = [masked_operation(operation) for operation in self]
+        return f'Patch({json.dumps(shown, ensure_ascii=False, default=repr)})'
 
     def __str__(self) -> str:
         return str(self.preview())
 
     def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
-        printer.text(str(self))
+        printer.text(str(self))  # type: ignore[no-untyped-call]
 
     def _repr_html_(self) -> str:
         return self.preview()._repr_html_()

@@ -33,7 +33,14 @@ _COLOURS = {
     'copy': '#ddf4ff',
     'test': '#f6f8fa',
 }
-_SYMBOLS = {'add': '+', 'remove': '-', 'replace': '~', 'move': '>', 'copy': '>', 'test': '?'}
+_SYMBOLS = {
+    'add': '+',
+    'remove': '-',
+    'replace': '~',
+    'move': '>',
+    'copy': '>',
+    'test': '?',
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -72,8 +79,10 @@ class Preview:
         if not self.rows:
             return 'No changes.'
         header = ('', 'path', 'old', 'new')
-        lines = [(_SYMBOLS.get(row.op, '?') + ' ' + row.op, row.path, row.old, row.new)
-                 for row in self.rows]
+        lines = [
+            (_SYMBOLS.get(row.op, '?') + ' ' + row.op, row.path, row.old, row.new)
+            for row in self.rows
+        ]
         widths = [max(len(line[i]) for line in [header, *lines]) for i in range(3)]
         out = []
         for line in [header, *lines]:
@@ -87,7 +96,7 @@ class Preview:
         return str(self)
 
     def _repr_pretty_(self, printer: RepresentationPrinter, cycle: bool) -> None:
-        printer.text(str(self))
+        printer.text(str(self))  # type: ignore[no-untyped-call]
 
     def _repr_markdown_(self) -> str:
         if not self.rows:
@@ -95,7 +104,9 @@ class Preview:
         lines = ['| op | path | old | new |', '|---|---|---|---|']
         for row in self.rows:
             cells = [row.op, row.path, row.old, row.new]
-            lines.append('| ' + ' | '.join(_markdown_cell(cell) for cell in cells) + ' |')
+            lines.append(
+                '| ' + ' | '.join(_markdown_cell(cell) for cell in cells) + ' |'
+            )
         return '\n'.join(lines)
 
     def _repr_html_(self) -> str:
@@ -136,7 +147,9 @@ def _rows(
             read = source if name in ('move', 'copy') else path
             if name != 'add' and isinstance(read, str) and applier.exists(read):
                 old = applier.value_at(read)
-            elif name == 'add' and applier.exists(path) and _is_object_key(applier, path):
+            elif (
+                name == 'add' and applier.exists(path) and _is_object_key(applier, path)
+            ):
                 old = applier.value_at(path)
         if name in ('add', 'replace', 'test'):
             new = operation.get('value')

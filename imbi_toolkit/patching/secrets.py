@@ -57,3 +57,18 @@ def masked(value: object, budget: int = 2000) -> object:
         return node
 
     return walk(value)
+
+
+def masked_operation(operation: typing.Mapping[str, object]) -> dict[str, object]:
+    """A copy of an operation for display: a value at a secret path is masked."""
+    shown = dict(operation)
+    if 'value' in shown:
+        pointers = [shown.get('path'), shown.get('from')]
+        secret = any(
+            is_secret_key(token)
+            for pointer in pointers
+            if isinstance(pointer, str)
+            for token in pointer.split('/')
+        )
+        shown['value'] = MASK if secret else masked(shown['value'])
+    return shown

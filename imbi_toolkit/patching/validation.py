@@ -150,13 +150,15 @@ def _check_imbi_semantics(
     key = tokens[0]
     value = operation.get('value')
     if key in imbi_document.CLEARED_BY_EMPTY_STRING:
-        if name == 'remove' or (name in ('add', 'replace') and value is None):
+        if name == 'remove':
             return [
-                f'{name} of /{key} with null does not clear it (the server keeps '
-                f'the old value); replace it with "" instead'
-                if name != 'remove'
-                else f'remove does not clear /{key} (the server keeps the old '
-                'value); replace it with "" instead'
+                f'remove does not clear /{key} (the server keeps the old value); '
+                'replace it with "" instead'
+            ]
+        if name in ('add', 'replace') and value is None:
+            return [
+                f'null does not clear /{key} (the server keeps the old value); '
+                'replace it with "" instead'
             ]
     if key in imbi_document.REQUIRED_STRINGS:
         if name == 'remove':

@@ -60,9 +60,11 @@ def verified_diff(
 def coarse_diff(before: object, after: object) -> list[Operation]:
     """Replace each changed top-level value whole (never the root of a dict)."""
     if type(before) is not dict or type(after) is not dict:
-        return [] if strictly_equal(before, after) else [
-            {'op': 'replace', 'path': '', 'value': after}
-        ]
+        return (
+            []
+            if strictly_equal(before, after)
+            else [{'op': 'replace', 'path': '', 'value': after}]
+        )
     operations: list[Operation] = []
     for key, value in before.items():
         path = '/' + escape(key)
@@ -76,7 +78,9 @@ def coarse_diff(before: object, after: object) -> list[Operation]:
     return operations
 
 
-def _matches(result: object, target: object, original: object, applier: Applier) -> bool:
+def _matches(
+    result: object, target: object, original: object, applier: Applier
+) -> bool:
     if result is target or (original is not _MISSING and result is original):
         return True
     if not applier.owns(result):
@@ -109,7 +113,10 @@ def _matches(result: object, target: object, original: object, applier: Applier)
 
 
 def _children_match(
-    results: list[object], targets: list[object], originals: list[object], applier: Applier
+    results: list[object],
+    targets: list[object],
+    originals: list[object],
+    applier: Applier,
 ) -> bool:
     loose_results: list[object] = []
     loose_targets: list[object] = []
