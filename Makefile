@@ -20,12 +20,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict imbi_toolkit
+	$(BIN)/mypy --strict imbi_toolkit $(foreach dir,$(PLUGIN_DIRS),$(wildcard $(dir)/imbi_toolkit_*))
 
 pytest: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The toolkit's main job against a fresh demo sandbox on a free port.
+demo: $(STAMP)
+	$(BIN)/python -m imbi_toolkit.sandbox.demo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

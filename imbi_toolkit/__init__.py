@@ -14,13 +14,15 @@ from imbi_toolkit.__version__ import __version__
 
 if typing.TYPE_CHECKING:
     from imbi_toolkit.api import Imbi, Settings
+    from imbi_toolkit.hookspecs import hookimpl
 
-__all__ = ['Imbi', 'Settings', '__version__']
+__all__ = ['Imbi', 'Settings', '__version__', 'hookimpl']
 
 # Public name -> module that defines it; resolved lazily by ``__getattr__``.
 _LAZY: dict[str, str] = {
     'Imbi': 'imbi_toolkit.api',
     'Settings': 'imbi_toolkit.api',
+    'hookimpl': 'imbi_toolkit.hookspecs',
 }
 
 
@@ -35,3 +37,17 @@ def __getattr__(name: str) -> typing.Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+def load_ipython_extension(ipython: typing.Any) -> None:
+    """Register the `%imbi` magics: `%load_ext imbi_toolkit`."""
+    from imbi_toolkit import magics
+
+    magics.load(ipython)
+
+
+def unload_ipython_extension(ipython: typing.Any) -> None:
+    """Remove the magics and close their client: `%unload_ext imbi_toolkit`."""
+    from imbi_toolkit import magics
+
+    magics.unload(ipython)

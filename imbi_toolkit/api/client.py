@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import functools
 import http
 import importlib.metadata
 import logging
+import os
+import ssl
 import typing
 from collections import abc
 
 import httpx
 
-from imbi_toolkit.api import paths
+from imbi_toolkit.api import errors, lean, paths, redaction, retries
+
+if typing.TYPE_CHECKING:
+    from imbi_toolkit.api.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -49,6 +56,16 @@ def _check_token(token: str) -> None:
         )
 
 
+def _register_url_password(url: str) -> None:
+    # A proxy URL may carry credentials; keep them out of logs too.
+    try:
+        password = httpx.URL(url).password
+    except (httpx.InvalidURL, TypeError):
+        return
+    if password:
+        redaction.register_secret(password)
+
+
 def _missing_query_parameter(response: httpx.Response, name: str) -> bool:
     """Tell whether a 422 says that query parameter ``name`` is missing."""
     if response.status_code != http.HTTPStatus.UNPROCESSABLE_ENTITY:
@@ -68,7 +85,19 @@ def _missing_query_parameter(response: httpx.Response, name: str) -> bool:
     )
 
 
-class Imbi(httpx.AsyncClient):
+HTTP_BACKENDS = ('httpcore', 'aiohttp')
+
+
+def _aiohttp_transport(
+    client_kwargs: dict[str, typing.Any],
+) -> httpx.AsyncBaseTransport:
+    # Imported here: aiohttp is an optional extra and slow to import.
+    from imbi_toolkit.api import transports
+
+    return transports.AiohttpTransport(verify=client_kwargs.get('verify', True))
+
+
+class Imbi(lean.LeanAsyncClient):
     """Async HTTP client for the Imbi API.
 
     Wraps `httpx.AsyncClient` with the `Authorization` and `User-Agent`
@@ -85,9 +114,27 @@ class Imbi(httpx.AsyncClient):
             default applies.
         transport: Optional httpx transport, e.g. `httpx.MockTransport` in
             tests.
+        max_retries: How many times a failed request may be repeated when
+            it is safe to (see `imbi_toolkit.api.retries`). Defaults to 0:
+            a client built directly sends each request once, as the seed
+            describes; `Imbi.from_settings` turns retries on.
+        retry_policy: Backoff timing (initial delay, caps, jitter); its
+            `max_retries` is replaced by the argument above.
+        connect_timeout: Optional connect timeout in seconds; the other
+            timeouts come from `timeout` (httpx's 5 s when omitted).
+        verify: TLS verification: `False` to disable it, or an
+            `ssl.SSLContext` (e.g. from `truststore`).
+        ca_bundle: Path of a PEM file of CA certificates to trust instead of
+            certifi's (a corporate proxy's CA, say).
+        proxy: Proxy URL for every request (`http://proxy:3128`).
+        http_backend: What sends the requests when no `transport` is given:
+            `'httpcore'` (httpx's own transport, the default) or `'aiohttp'`
+            (`imbi_toolkit.api.transports.AiohttpTransport`, several times
+            faster; needs `pip install 'imbi-toolkit[aiohttp]'`).
 
     Raises:
-        ValueError: When the token is empty or cannot be sent in a header.
+        ValueError: When the token is empty or cannot be sent in a header,
+            or when the transport options contradict each other.
 
     Example:
         >>> async with Imbi(base_url='http://127.0.0.1:8000', token=token) as c:
@@ -102,8 +149,17 @@ class Imbi(httpx.AsyncClient):
         user_agent: str | None = None,
         timeout: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_retries: int = 0,
+        retry_policy: retries.RetryPolicy | None = None,
+        connect_timeout: float | None = None,
+        verify: bool | ssl.SSLContext = True,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        proxy: str | None = None,
+        http_backend: typing.Literal['httpcore', 'aiohttp'] = 'httpcore',
     ) -> None:
         _check_token(token)
+        redaction.install()
+        redaction.register_secret(token)
         headers = {
             'authorization': f'Bearer {token}',
             'user-agent': user_agent or _default_user_agent(),
@@ -114,10 +170,134 @@ class Imbi(httpx.AsyncClient):
         }
         if timeout is not None:
             kwargs['timeout'] = timeout
+        if connect_timeout is not None:
+            kwargs['timeout'] = httpx.Timeout(
+                5.0 if timeout is None else timeout, connect=connect_timeout
+            )
         if transport is not None:
             kwargs['transport'] = transport
+        if ca_bundle is not None:
+            if verify is False:
+                raise ValueError(
+                    'verify=False and ca_bundle contradict each other: '
+                    'pass only one of them'
+                )
+            kwargs['verify'] = ssl.create_default_context(cafile=os.fspath(ca_bundle))
+        elif verify is not True:
+            kwargs['verify'] = verify
+        if proxy is not None:
+            _register_url_password(proxy)
+            kwargs['proxy'] = proxy
+        if http_backend not in HTTP_BACKENDS:
+            raise ValueError(
+                f'unknown http_backend {http_backend!r}: use "httpcore" or "aiohttp"'
+            )
+        if transport is None and http_backend == 'aiohttp':
+            kwargs['transport'] = _aiohttp_transport(kwargs)
         super().__init__(**kwargs)
         self._identity_param = _PLUGIN_SLUG
+        self.retry_policy = dataclasses.replace(
+            retry_policy or retries.RetryPolicy(), max_retries=max_retries
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: retries.RetryPolicy | None = None,
+    ) -> Imbi:
+        """Build a client with the interactive defaults read from `Settings`.
+
+        Unlike direct construction, this turns retries on (`max_retries`,
+        3 by default) and sets a short connect timeout (5 s) and an overall
+        timeout (30 s) above the server's 10 s plugin timeout.
+
+        Args:
+            settings: The configuration, usually `Settings()`.
+            transport: Optional httpx transport (tests, a faster transport).
+            retry_policy: Optional backoff timing (tests use short delays).
+
+        Returns:
+            A new client; use it with `async with`.
+
+        Example:
+            >>> async with Imbi.from_settings(Settings()) as client:
+            ...     release = await client.ensure_release('eng', pid, body)
+        """
+        return cls(
+            base_url=str(settings.api_base_url),
+            token=settings.api_token.get_secret_value(),
+            user_agent=settings.user_agent,
+            timeout=settings.timeout,
+            connect_timeout=settings.connect_timeout,
+            max_retries=settings.max_retries,
+            retry_policy=retry_policy,
+            verify=settings.verify,
+            ca_bundle=settings.ca_bundle,
+            proxy=settings.proxy,
+            transport=transport,
+            http_backend=settings.http_backend,
+        )
+
+    async def send(
+        self,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        auth: typing.Any = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: typing.Any = httpx.USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        """Send a request, repeating it when the retry policy allows.
+
+        Every request of the client goes through here (`get`, `post`, the
+        helpers...). `imbi_toolkit.api.retries` decides per request whether
+        a failure may be retried; with `max_retries=0` this is plain httpx.
+        """
+        policy = self.retry_policy
+        if policy.max_retries == 0:
+            return await super().send(
+                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+            )
+        mode = retries.mode_of(request)
+        attempt = 0
+        while True:
+            try:
+                response = await super().send(
+                    request, stream=stream, auth=auth, follow_redirects=follow_redirects
+                )
+            except httpx.TransportError as exc:
+                if (
+                    attempt >= policy.max_retries
+                    or not retries.retry_on_error(mode, exc)
+                    or not retries.replayable(request)
+                ):
+                    raise
+                attempt += 1
+                delay = policy.delay(attempt)
+                reason = type(exc).__name__
+            else:
+                if (
+                    attempt >= policy.max_retries
+                    or not retries.retry_on_response(mode, response)
+                    or not retries.replayable(request)
+                ):
+                    return response
+                attempt += 1
+                delay = policy.delay(attempt, response)
+                reason = str(response.status_code)
+                await response.aclose()
+            LOGGER.info(
+                'Retrying %s %s after %s in %.2f s (retry %d of %d)',
+                request.method,
+                errors.safe_url(request.url),
+                reason,
+                delay,
+                attempt,
+                policy.max_retries,
+            )
+            await asyncio.sleep(delay)
 
     def __repr__(self) -> str:
         # The default object repr is safe, but a helpful one must not show
@@ -252,7 +432,10 @@ class Imbi(httpx.AsyncClient):
             project_id=project_id,
         )
         LOGGER.debug('Creating release %s', url)
-        response = await self.post(url, json=dict(body))
+        # Safe to repeat: a repeat that meets 409 means the first one worked.
+        response = await self.post(
+            url, json=dict(body), extensions={retries.EXTENSION: retries.IDEMPOTENT}
+        )
         if response.is_error and response.status_code != http.HTTPStatus.CONFLICT:
             LOGGER.warning('Failed to create release %r: %s', url, response.text)
         return response
@@ -293,7 +476,224 @@ class Imbi(httpx.AsyncClient):
             env_slug=env_slug,
         )
         LOGGER.debug('Recording deployment %s', url)
-        response = await self.post(url, json=dict(body))
+        # The server appends an event per POST: repeat only what never left.
+        response = await self.post(
+            url, json=dict(body), extensions={retries.EXTENSION: retries.UNSENT_ONLY}
+        )
         if response.is_error and response.status_code != http.HTTPStatus.NOT_FOUND:
             LOGGER.warning('Failed to record deployment %r: %s', url, response.text)
         return response
+
+    async def find_release(
+        self,
+        org_slug: str,
+        project_id: str,
+        *,
+        tag: str | None = None,
+        committish: str | None = None,
+    ) -> dict[str, typing.Any] | None:
+        """Find a project's newest release with the given tag and/or committish.
+
+        Args:
+            org_slug: Organization slug.
+            project_id: Project identifier.
+            tag: The release tag (e.g. `1.2.3`), matched exactly.
+            committish: The commit; a longer or upper-case SHA is reduced to
+                the 7 lowercase characters the server stores.
+
+        Returns:
+            The release (`id`, `tag`, `committish`, `title`...) or `None`
+            when no release matches (also for an unknown project: the
+            server lists those as empty).
+
+        Raises:
+            ValueError: When neither `tag` nor `committish` is given.
+            ImbiStatusError: When the server answers with an error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        if not tag and not committish:
+            raise ValueError('pass tag= or committish= to find a release')
+        # The server lists newest first; it filters, but a committish-only
+        # lookup matches every tag of that commit.
+        releases = await self._list_releases(org_slug, project_id, tag, committish)
+        return releases[0] if releases else None
+
+    async def _list_releases(
+        self,
+        org_slug: str,
+        project_id: str,
+        tag: str | None,
+        committish: str | None,
+    ) -> list[dict[str, typing.Any]]:
+        url = paths.build(
+            '/organizations/{org_slug}/projects/{project_id}/releases/',
+            org_slug=org_slug,
+            project_id=project_id,
+        )
+        params: dict[str, str] = {}
+        if committish:
+            params['committish'] = _short_committish(committish)
+        if tag:
+            params['tag'] = tag
+        with errors.translate():
+            response = await self.get(url, params=params)
+        errors.raise_for_status(response)
+        try:
+            releases = response.json()
+        except ValueError:
+            releases = None
+        if not isinstance(releases, list):
+            where = errors.safe_url(response.request.url)
+            raise errors.ImbiError(
+                f'GET {where} did not answer with a list of releases',
+                method='GET',
+                url=where,
+            )
+        return [r for r in releases if isinstance(r, dict) and r.get('id')]
+
+    async def resolve_release_id(
+        self,
+        org_slug: str,
+        project_id: str,
+        *,
+        tag: str | None = None,
+        committish: str | None = None,
+    ) -> str:
+        """Return the id of the newest release with the given tag/committish.
+
+        Since API 2.5 the deployment path takes the release id, not a
+        version (contract §1.4); this is the lookup the gateway does.
+
+        Raises:
+            ReleaseNotFoundError: When no release matches.
+            ValueError: When neither `tag` nor `committish` is given.
+            ImbiStatusError: When the server answers with an error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        release = await self.find_release(
+            org_slug, project_id, tag=tag, committish=committish
+        )
+        if release is None:
+            wanted = ' and '.join(
+                f'{name} {value!r}'
+                for name, value in (('tag', tag), ('committish', committish))
+                if value
+            )
+            raise errors.ReleaseNotFoundError(
+                f'project {project_id!r} in {org_slug!r} has no release with '
+                f'{wanted}; create it first (ensure_release) or check the value'
+            )
+        return str(release['id'])
+
+    async def ensure_release(
+        self,
+        org_slug: str,
+        project_id: str,
+        body: abc.Mapping[str, object],
+    ) -> dict[str, typing.Any]:
+        """Create a release, or return the existing one with the same key.
+
+        The server's key is `(committish, tag)`; its 409 carries no id, so
+        on a conflict the release is looked up. Retrying a create that
+        timed out is therefore safe.
+
+        Args:
+            org_slug: Organization slug.
+            project_id: Project identifier.
+            body: Release payload (`committish`, `title`, optional `tag`,
+                `description`, `links`, `created_by`).
+
+        Returns:
+            The release as the server describes it, with its `id`.
+
+        Raises:
+            ImbiStatusError: When the server refuses the release.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        with errors.translate():
+            response = await self.create_release(org_slug, project_id, body)
+        if response.status_code != http.HTTPStatus.CONFLICT:
+            errors.raise_for_status(response)
+            return typing.cast(dict[str, typing.Any], response.json())
+        committish = str(body.get('committish') or '')
+        tag = str(body.get('tag') or '') or None
+        releases = await self._list_releases(org_slug, project_id, tag, committish)
+        for release in releases:
+            # A key without a tag means tag null or '': skip other tags.
+            if tag or release.get('tag') in (None, ''):
+                return release
+        raise errors.from_response(response)
+
+    async def deploy(
+        self,
+        org_slug: str,
+        project_id: str,
+        env_slug: str,
+        *,
+        status: str,
+        tag: str | None = None,
+        committish: str | None = None,
+        release_id: str | None = None,
+        note: str | None = None,
+        external_run_id: str | None = None,
+    ) -> dict[str, typing.Any]:
+        """Record a deployment event of a release, found by tag or committish.
+
+        Args:
+            org_slug: Organization slug.
+            project_id: Project identifier.
+            env_slug: Target environment slug.
+            status: One of `pending`, `in_progress`, `success`, `failed`,
+                `rolled_back`.
+            tag: The release's tag.
+            committish: The release's commit.
+            release_id: The release id, when already known (then no lookup).
+            note: Optional note stored with the event.
+            external_run_id: Optional CI run id (closes an operations-log
+                entry; not stored on the event).
+
+        Returns:
+            The environment edge: `environment`, `deployments`,
+            `current_status`.
+
+        Raises:
+            ValueError: When the status is unknown or the release is not
+                identified by exactly one of release_id or tag/committish.
+            ReleaseNotFoundError: When no release matches.
+            ImbiStatusError: When the server refuses the event.
+            ImbiTransportError: When the server cannot be reached. With
+                `sent=None` the event may have been recorded.
+        """
+        if status not in DEPLOYMENT_STATUSES:
+            raise ValueError(
+                f'unknown deployment status {status!r}: use one of '
+                + ', '.join(DEPLOYMENT_STATUSES)
+            )
+        if release_id is not None and (tag or committish):
+            raise ValueError('pass release_id= or tag=/committish=, not both')
+        if release_id is None:
+            release_id = await self.resolve_release_id(
+                org_slug, project_id, tag=tag, committish=committish
+            )
+        body: dict[str, object] = {'status': status}
+        if note is not None:
+            body['note'] = note
+        if external_run_id is not None:
+            body['external_run_id'] = external_run_id
+        with errors.translate():
+            response = await self.record_deployment(
+                org_slug, project_id, release_id, env_slug, body
+            )
+        errors.raise_for_status(response)
+        return typing.cast(dict[str, typing.Any], response.json())
+
+
+DEPLOYMENT_STATUSES = ('pending', 'in_progress', 'success', 'failed', 'rolled_back')
+
+
+def _short_committish(committish: str) -> str:
+    # The server stores 7 lowercase hex characters (contract §1.3).
+    text = committish.strip().lower()
+    if len(text) > 7 and all(char in '0123456789abcdef' for char in text):
+        return text[:7]
+    return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import pydantic
 import pydantic_settings
 
@@ -18,6 +20,23 @@ class Settings(pydantic_settings.BaseSettings):
       Required; instantiation raises `ValidationError` when unset.
     - `IMBI_CLIENT_USER_AGENT`: optional User-Agent override. When unset,
       the client falls back to `imbi-toolkit/{version}`.
+
+    Transport and reliability settings, used by `Imbi.from_settings` (a
+    client built directly keeps the seed's behaviour: one attempt, httpx's
+    default timeout):
+
+    - `IMBI_CLIENT_MAX_RETRIES`: retries of a failed request when it is safe
+      (see `imbi_toolkit.api.retries`). Defaults to 3; 0 disables them.
+    - `IMBI_CLIENT_TIMEOUT`: read, write and pool timeout in seconds.
+      Defaults to 30, above the server's 10 s plugin timeout.
+    - `IMBI_CLIENT_CONNECT_TIMEOUT`: connect timeout in seconds. Defaults to
+      5, so an unreachable server fails fast.
+    - `IMBI_CLIENT_VERIFY`: verify TLS certificates. Defaults to true.
+    - `IMBI_CLIENT_CA_BUNDLE`: path of a PEM file of CA certificates to
+      trust (e.g. a corporate proxy's CA).
+    - `IMBI_CLIENT_PROXY`: proxy URL for every request.
+    - `IMBI_CLIENT_HTTP_BACKEND`: `httpcore` (httpx's own transport, the
+      default) or `aiohttp` (faster; needs `imbi-toolkit[aiohttp]`).
     """
 
     model_config = pydantic_settings.SettingsConfigDict(
@@ -30,3 +49,20 @@ class Settings(pydantic_settings.BaseSettings):
     api_base_url: pydantic.HttpUrl = pydantic.HttpUrl('http://imbi-api:8000')
     api_token: pydantic.SecretStr
     user_agent: str | None = None
+    max_retries: int = pydantic.Field(default=3, ge=0, le=10)
+    timeout: float = pydantic.Field(default=30.0, gt=0)
+    connect_timeout: float = pydantic.Field(default=5.0, gt=0)
+    verify: bool = True
+    ca_bundle: pydantic.FilePath | None = None
+    # A proxy URL may carry credentials: keep it out of the repr.
+    proxy: str | None = pydantic.Field(default=None, repr=False)
+    http_backend: typing.Literal['httpcore', 'aiohttp'] = 'httpcore'
+
+    @pydantic.model_validator(mode='after')
+    def _check_tls(self) -> Settings:
+        if self.ca_bundle is not None and not self.verify:
+            raise ValueError(
+                'IMBI_CLIENT_VERIFY=false and IMBI_CLIENT_CA_BUNDLE contradict '
+                'each other: set only one of them'
+            )
+        return self

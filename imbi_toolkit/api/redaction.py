@@ -1,0 +1,147 @@
+"""Keep tokens out of log records and error text.
+
+One filter, `RedactingFilter`, is installed (by the client, once per process)
+for the loggers that may see a request: ours (`imbi_toolkit` and every logger
+below it), httpx's and httpcore's. Because a logger's filters do not apply to
+records logged by its children, the filter is also applied through the log
+record factory, which sees every record of those loggers whatever handler
+or level the application configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import traceback
+import typing
+
+REDACTED = '[REDACTED]'
+
+# Logger-name prefixes whose records are redacted.
+LOGGER_PREFIXES: tuple[str, ...] = ('imbi_toolkit', 'httpx', 'httpcore')
+
+# httpx logs from 'httpx'; httpcore from one logger per module. A filter is
+# attached to each of these as well as applied by the record factory.
+_KNOWN_LOGGERS: tuple[str, ...] = (
+    'imbi_toolkit',
+    'httpx',
+    'httpcore',
+    'httpcore.connection',
+    'httpcore.http11',
+    'httpcore.http2',
+    'httpcore.proxy',
+    'httpcore.socks',
+)
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # "Authorization: Bearer xyz", "bearer xyz", b'Bearer xyz' in header dumps.
+    (
+        re.compile(r'(?i)(bearer\s+)(?!\[REDACTED\])[^\s\'",;)\]}]+'),
+        rf'\1{REDACTED}',
+    ),
+    # Credentials in a URL's userinfo: scheme://user:password@host.
+    (re.compile(r'(?i)([a-z][a-z0-9+.-]*://)[^/\s@\'"]+@'), rf'\1{REDACTED}@'),
+    # Secret-looking query parameters or key=value pairs.
+    (
+        re.compile(
+            r'(?i)\b((?:access_)?token|api[_-]?key|secret|password|client_secret)'
+            r'=(?!\[REDACTED\])([^&\s\'"]+?)(?=$|[&\s\'"]|[:,;]\s)'
+        ),
+        rf'\1={REDACTED}',
+    ),
+)
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_installed = False
+_install_lock = threading.Lock()
+
+
+def register_secret(secret: str) -> None:
+    """Redact ``secret`` wherever it appears from now on.
+
+    The client registers its token when it is created, so a token that
+    escapes the patterns above (one echoed back by a server in an error body,
+    say) is still caught.
+    """
+    if len(secret) < 4:  # a tiny "secret" would redact ordinary words
+        return
+    with _secrets_lock:
+        _secrets.add(secret)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with bearer tokens, URL credentials and known secrets masked."""
+    for secret in tuple(_secrets):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _is_ours(name: str) -> bool:
+    return any(
+        name == prefix or name.startswith(prefix + '.') for prefix in LOGGER_PREFIXES
+    )
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrite a record's message, arguments and traceback without secrets.
+
+    The record is never dropped: the filter only masks text, so a record
+    keeps its level and logger and the application still sees it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact_record(record)
+        return True
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Mask secrets in ``record`` in place (idempotent)."""
+    if getattr(record, '_imbi_redacted', False):
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string: mask the raw parts instead
+        message = f'{record.msg} {record.args!r}'
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = ''.join(traceback.format_exception(*record.exc_info)).rstrip(
+            '\n'
+        )
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    record._imbi_redacted = True
+
+
+_FILTER = RedactingFilter()
+
+
+def install() -> None:
+    """Install the redacting filter once per process (safe to call often)."""
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        for name in _KNOWN_LOGGERS:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: typing.Any, **kwargs: typing.Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            if _is_ours(record.name):
+                redact_record(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _installed = True

@@ -1,0 +1,31 @@
+"""Apply one change to many projects: bounded, resumable, with a result table.
+
+Example:
+    >>> from imbi_toolkit import bulk
+    >>> results = await bulk.run(
+    ...     client,
+    ...     bulk.Deployment('production', status='success', tag='1.2.3'),
+    ...     [('eng', pid) for pid in project_ids],
+    ...     journal='deploy-1.2.3.jsonl',
+    ... )
+    >>> results  # a table in a notebook; rerun the same call to finish
+"""
+
+from imbi_toolkit.bulk.journal import Journal, JournalError
+from imbi_toolkit.bulk.operations import Deployment, Operation, Patch, Release
+from imbi_toolkit.bulk.results import Result, Results, Target
+from imbi_toolkit.bulk.runner import DEFAULT_CONCURRENCY, run
+
+__all__ = [
+    'DEFAULT_CONCURRENCY',
+    'Deployment',
+    'Journal',
+    'JournalError',
+    'Operation',
+    'Patch',
+    'Release',
+    'Result',
+    'Results',
+    'Target',
+    'run',
+]

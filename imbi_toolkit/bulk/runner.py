@@ -1,0 +1,155 @@
+"""Apply one operation to many projects, bounded, resumable, with progress."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import typing
+from collections import abc
+
+from imbi_toolkit.api import errors
+from imbi_toolkit.api.client import Imbi
+from imbi_toolkit.bulk.journal import Journal
+from imbi_toolkit.bulk.operations import Operation
+from imbi_toolkit.bulk.results import Result, Results, Target
+
+LOGGER = logging.getLogger(__name__)
+
+# httpx's pool degrades above about 10 requests in flight
+# (performance-notes §1), so a run never has more than this by default.
+DEFAULT_CONCURRENCY = 10
+
+TargetLike = Target | tuple[str, str] | tuple[str, str, str]
+
+
+def _target(value: TargetLike) -> Target:
+    if isinstance(value, Target):
+        return value
+    if isinstance(value, tuple) and len(value) in (2, 3):
+        return Target(*(str(part) for part in value))
+    raise TypeError(
+        f'a target is a Target or an (org_slug, project_id) tuple, not {value!r}'
+    )
+
+
+async def run(
+    client: Imbi,
+    operation: Operation,
+    targets: abc.Iterable[TargetLike],
+    *,
+    journal: str | os.PathLike[str] | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool = True,
+) -> Results:
+    """Apply ``operation`` to every target and report what happened to each.
+
+    A failure on one project does not stop the others. With a journal, a
+    rerun (after a crash, Ctrl-C or failures) skips the projects already
+    done, checks the writes that were in flight, and applies the rest: run
+    the same call again with the same journal until everything is ok.
+
+    Args:
+        client: The client (`Imbi.from_settings(...)` retries safely).
+        operation: A `Patch`, `Release` or `Deployment`.
+        targets: The projects, as `Target`s or `(org_slug, project_id)`.
+        journal: Path of the journal file (JSON lines), created if missing.
+            Use one journal per operation.
+        concurrency: How many projects are worked on at once (1 to 10 is
+            best: httpx slows down above about 10 requests in flight).
+        progress: Show a progress bar (a widget in Jupyter).
+
+    Returns:
+        The results, in the order of the targets.
+
+    Raises:
+        ValueError: When a target repeats or concurrency is below 1.
+        JournalError: When the journal belongs to another operation.
+    """
+    if concurrency < 1:
+        raise ValueError('concurrency must be at least 1')
+    projects = [_target(value) for value in targets]
+    seen: set[str] = set()
+    for project in projects:
+        if project.key in seen:
+            raise ValueError(f'project {project.key} is listed twice')
+        seen.add(project.key)
+    book = Journal(journal, operation.fingerprint()) if journal is not None else None
+    semaphore = asyncio.Semaphore(concurrency)
+    bar = _progress_bar(len(projects), operation.describe(), enabled=progress)
+    counts: dict[str, int] = {}
+
+    async def one(project: Target) -> Result:
+        async with semaphore:
+            result = await _apply_one(client, operation, project, book)
+        if book is not None and result.status != 'skipped':
+            book.result(
+                project.key,
+                result.status,
+                result.detail,
+                result.http_status,
+                in_doubt=result.in_doubt,
+            )
+        counts[result.status] = counts.get(result.status, 0) + 1
+        bar.set_postfix(counts, refresh=False)
+        bar.update(1)
+        return result
+
+    try:
+        results = await asyncio.gather(*(one(project) for project in projects))
+    finally:
+        bar.close()
+        if book is not None:
+            book.close()
+    outcome = Results(results, operation.describe())
+    LOGGER.info('Bulk %s', outcome.summary())
+    return outcome
+
+
+async def _apply_one(
+    client: Imbi, operation: Operation, project: Target, book: Journal | None
+) -> Result:
+    entry = book.entry(project.key) if book is not None else None
+    if entry is not None and entry.status == 'ok':
+        return Result(project, 'skipped', 'done in an earlier run')
+    if entry is not None and entry.started is not None:
+        # An earlier run stopped, or lost the answer, while this write was
+        # in flight: find out whether it happened before writing again.
+        try:
+            settled = await operation.reconcile(client, project, entry.started)
+        except errors.ImbiError as error:
+            return Result(
+                project,
+                'failed',
+                f'could not check the interrupted earlier attempt: {error}',
+                in_doubt=True,
+            )
+        if settled is not None:
+            return settled
+
+    def started(data: dict[str, typing.Any]) -> None:
+        if book is not None:
+            book.started(project.key, data)
+
+    try:
+        return await operation.apply(client, project, started)
+    except ValueError as error:  # a bad path value of this one project
+        return Result(project, 'failed', str(error))
+
+
+class _Bar(typing.Protocol):
+    def update(self, n: int = 1) -> object: ...
+
+    def set_postfix(self, ordered_dict: dict[str, int], refresh: bool) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _progress_bar(total: int, description: str, *, enabled: bool) -> _Bar:
+    # Imported on use: tqdm.auto probes for Jupyter (no stubs are installed).
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+    return typing.cast(
+        _Bar,
+        tqdm(total=total, desc=description, unit='project', disable=not enabled),
+    )

@@ -1,0 +1,211 @@
+"""The `%imbi` command line: one sub-command per task.
+
+Built with IPython's `MagicArgumentParser`, so a mistake raises `UsageError`
+(one line, no traceback) instead of exiting, and the help text of every
+sub-command becomes the docstring `%imbi?` shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import keyword
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import MagicArgumentParser
+
+DEPLOYMENT_STATUSES = ('pending', 'in_progress', 'success', 'failed', 'rolled_back')
+
+SUMMARY = """\
+Work with Imbi: connect, browse projects, fetch one into a variable, preview
+the changes you make to it and send them, create releases, record deployments.
+
+Settings come from IMBI_CLIENT_* environment variables (or a .env file) and
+%config ImbiMagics.<name> (see %config ImbiMagics). Nothing is sent to the
+server without --send; every change is previewed first.
+
+  %imbi connect [--base-url URL] [--token-env NAME]
+  %imbi whoami
+  %imbi projects [--org ORG] [--type TYPE] [--team TEAM] [--search TEXT]
+                 [--filter FIELD:OP[:VALUE] ...] [--archived] [-o VAR]
+  %imbi fetch PROJECT VAR [--org ORG]
+  %imbi diff VAR [--no-test] [-o VAR]
+  %imbi patch VAR [--send] [--no-test] [-o VAR]
+  %%imbi patch VAR [--send] [--no-test] [-o VAR]    (cell: JSON Patch, a
+        JSON document, or a Python expression giving a document or ops)
+  %imbi release PROJECT --committish SHA [--tag TAG] [--title TITLE]
+                 [--description TEXT] [--org ORG] [-o VAR]
+  %imbi deploy PROJECT ENV (--tag TAG | --committish SHA | --release-id ID)
+                 [--status STATUS] [--note TEXT] [--org ORG] [-o VAR]
+  %imbi user INTEGRATION SUBJECT [-o VAR]
+  %imbi plugins [-o VAR]
+  %imbi disconnect
+  %imbi help [COMMAND]
+
+PROJECT is a project id, a project slug, or the name of a variable filled
+by %imbi fetch. A value starting with `-` (some ids do) goes after `=`, as
+in --release-id=-abc..., or after `--`.
+"""
+
+DOC = (
+    SUMMARY
+    + """
+%imbi help COMMAND shows the options of one command.
+"""
+)
+
+
+def _variable(value: str) -> str:
+    if not value.isidentifier() or keyword.iskeyword(value):
+        raise argparse.ArgumentTypeError(
+            f'{value!r} is not a valid Python variable name'
+        )
+    return value
+
+
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        '-o',
+        '--output',
+        metavar='VAR',
+        type=_variable,
+        help='also store the result in this variable',
+    )
+
+
+def _org(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        '--org',
+        help='organization slug (default: %%config ImbiMagics.org, or the '
+        'only organization the API lists)',
+    )
+
+
+def _test_ops(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        '--no-test',
+        dest='test_ops',
+        action='store_false',
+        default=None,
+        help='leave out the `test` operations that make the server refuse '
+        'the patch when the project changed since it was fetched',
+    )
+
+
+def build_parser() -> MagicArgumentParser:
+    """Return the parser of `%imbi` lines."""
+    parser = MagicArgumentParser(prog='%imbi', description=SUMMARY)  # type: ignore[no-untyped-call]
+    commands = parser.add_subparsers(dest='command', metavar='COMMAND')
+
+    connect = commands.add_parser(
+        'connect', help='connect (again) and show the base URL and the user'
+    )
+    connect.add_argument('--base-url', help='root URL of the Imbi API')
+    connect.add_argument(
+        '--token-env',
+        metavar='NAME',
+        help='environment variable holding the token (default: '
+        'IMBI_CLIENT_API_TOKEN or %%config ImbiMagics.token_env)',
+    )
+    _output(connect)
+
+    whoami = commands.add_parser('whoami', help='show the base URL and the user')
+    _output(whoami)
+
+    commands.add_parser('disconnect', help='close the connection')
+
+    projects = commands.add_parser('projects', help='list projects')
+    _org(projects)
+    projects.add_argument('--type', help='only projects of this project type slug')
+    projects.add_argument('--team', help='only projects of this team slug')
+    projects.add_argument(
+        '--search', help='only projects whose name or slug contains this text'
+    )
+    projects.add_argument(
+        '--filter',
+        action='append',
+        default=[],
+        metavar='FIELD:OP[:VALUE]',
+        help='server-side filter (repeatable), e.g. programming_language:eq:Go',
+    )
+    projects.add_argument(
+        '--archived', action='store_true', help='include archived projects'
+    )
+    _output(projects)
+
+    fetch = commands.add_parser(
+        'fetch', help='fetch a project into a variable and keep a snapshot'
+    )
+    fetch.add_argument('project', metavar='PROJECT', help='project id or slug')
+    fetch.add_argument('variable', metavar='VAR', type=_variable)
+    _org(fetch)
+
+    diff = commands.add_parser(
+        'diff', help='preview the changes made to a fetched variable'
+    )
+    diff.add_argument('variable', metavar='VAR', type=_variable)
+    _test_ops(diff)
+    _output(diff)
+
+    patch = commands.add_parser(
+        'patch',
+        help='preview the changes, and send them with --send; as %%%%imbi the '
+        'cell gives the patch or the new document',
+    )
+    patch.add_argument('variable', metavar='VAR', type=_variable)
+    patch.add_argument(
+        '--send', action='store_true', help='send the patch (default: preview only)'
+    )
+    _test_ops(patch)
+    _output(patch)
+
+    release = commands.add_parser('release', help='create a release of a project')
+    release.add_argument('project', metavar='PROJECT')
+    release.add_argument('--committish', required=True, help='the commit SHA')
+    release.add_argument('--tag', help='the release tag, e.g. 1.4.0')
+    release.add_argument('--title', help='the title (default: the tag or commit)')
+    release.add_argument('--description', help='release notes (Markdown)')
+    _org(release)
+    _output(release)
+
+    deploy = commands.add_parser(
+        'deploy', help='record a deployment event of a release in an environment'
+    )
+    deploy.add_argument('project', metavar='PROJECT')
+    deploy.add_argument('environment', metavar='ENV', help='environment slug')
+    which = deploy.add_mutually_exclusive_group(required=True)
+    which.add_argument('--tag', help='the release tag')
+    which.add_argument('--committish', help='the release commit')
+    which.add_argument('--release-id', help='the release id')
+    deploy.add_argument(
+        '--status',
+        default='success',
+        choices=DEPLOYMENT_STATUSES,
+        help='the event status (default: success)',
+    )
+    deploy.add_argument('--note', help='a note stored with the event')
+    deploy.add_argument('--external-run-id', help='the CI run id')
+    _org(deploy)
+    _output(deploy)
+
+    user = commands.add_parser('user', help='look a user up by external identity')
+    user.add_argument('integration', metavar='INTEGRATION', help='e.g. github')
+    user.add_argument('subject', metavar='SUBJECT', help='the external subject')
+    _output(user)
+
+    plugins = commands.add_parser('plugins', help='list the installed plugins')
+    _output(plugins)
+
+    help_ = commands.add_parser('help', help="show this help or a command's")
+    help_.add_argument('topic', nargs='?', metavar='COMMAND')
+    return parser
+
+
+def command_help(parser: MagicArgumentParser, topic: str | None) -> str:
+    """Return the help text of `%imbi` or of one of its commands."""
+    if topic is None:
+        return parser.format_help()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        choices = getattr(action, 'choices', None) or {}
+        if topic in choices:
+            return str(choices[topic].format_help())
+    raise UsageError(f'unknown %imbi command {topic!r}: see %imbi help')

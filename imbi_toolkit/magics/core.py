@@ -1,0 +1,615 @@
+"""`ImbiMagics`: the `%imbi` line magic and the `%%imbi` cell magic."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import typing
+from collections import abc
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from traitlets import Bool, Float, Int, Unicode, default, observe
+
+from imbi_toolkit.magics import (
+    arguments,
+    display,
+    documents,
+    errors,
+    session,
+    snapshots,
+)
+from imbi_toolkit.magics.errors import UsageError
+
+if typing.TYPE_CHECKING:
+    import argparse
+
+    from imbi_toolkit.api import Imbi
+    from imbi_toolkit.magics.preview import PatchPreview
+
+Document = dict[str, typing.Any]
+Params = list[tuple[str, str | int | float | bool | None]]
+
+# Project ids are 21-character Nano IDs (contract §1.0).
+_NANOID_LENGTH = 21
+_NANOID_ALPHABET = frozenset(
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'
+)
+
+
+def _looks_like_id(ref: str) -> bool:
+    return len(ref) == _NANOID_LENGTH and _NANOID_ALPHABET.issuperset(ref)
+
+
+@functools.cache
+def _parser() -> typing.Any:
+    # Built on first use: building it and its help costs ~15 ms, which
+    # `%load_ext` must not pay.
+    return arguments.build_parser()
+
+
+def _settings_default(field: str) -> typing.Any:
+    """The value `Settings` gives `field` from the environment, `.env` or its default.
+
+    The token may be missing at this point: only the other fields are wanted.
+    """
+    import pydantic
+
+    from imbi_toolkit.api import Settings
+
+    class Defaults(Settings):
+        api_token: pydantic.SecretStr | None = None  # type: ignore[assignment]
+
+    try:
+        return getattr(Defaults(), field)
+    except pydantic.ValidationError:
+        return Settings.model_fields[field].default
+
+
+@magics_class
+class ImbiMagics(Magics):
+    """The `%imbi` magics; configure them with `%config ImbiMagics.<trait> = ...`.
+
+    Every trait defaults to what `imbi_toolkit.api.Settings` reads from the
+    `IMBI_CLIENT_*` environment variables or a `.env` file.
+    """
+
+    base_url = Unicode(
+        help='Root URL of the Imbi API (default: IMBI_CLIENT_API_BASE_URL).'
+    ).tag(config=True)
+    token_env = Unicode(
+        session.TOKEN_VARIABLE,
+        help='Name of the environment variable that holds the API token; the '
+        'token itself is never a trait, so %config never shows it.',
+    ).tag(config=True)
+    timeout = Float(
+        help='Read/write timeout in seconds (default: IMBI_CLIENT_TIMEOUT).'
+    ).tag(config=True)
+    max_retries = Int(
+        help='Retries of a failed request when safe (default: IMBI_CLIENT_MAX_RETRIES).'
+    ).tag(config=True)
+    org = Unicode(
+        '',
+        help='Default organization slug; empty means the only organization '
+        'the API lists.',
+    ).tag(config=True)
+    test_ops = Bool(
+        True,
+        help='Precede changes with `test` operations, so a project changed by '
+        'someone else since it was fetched is not overwritten.',
+    ).tag(config=True)
+
+    def __init__(self, shell: typing.Any = None, **kwargs: typing.Any) -> None:
+        # Before the traits: loading the configuration runs the observers.
+        self.session = session.Session(self._overrides)
+        self.snapshots = snapshots.Snapshots()
+        self._default_org: str | None = None
+        super().__init__(shell=shell, **kwargs)
+
+    @default('base_url')
+    def _default_base_url(self) -> str:
+        return str(_settings_default('api_base_url'))
+
+    @default('timeout')
+    def _default_timeout(self) -> float:
+        return float(_settings_default('timeout'))
+
+    @default('max_retries')
+    def _default_max_retries(self) -> int:
+        return int(_settings_default('max_retries'))
+
+    @observe('base_url', 'token_env', 'timeout', 'max_retries')
+    def _connection_changed(self, change: typing.Any) -> None:
+        # The next magic connects with the new values.
+        self.session.reset()
+        self._default_org = None
+
+    @observe('org')
+    def _org_changed(self, change: typing.Any) -> None:
+        self._default_org = None
+
+    def _overrides(
+        self, base_url: str | None = None, token_env: str | None = None
+    ) -> session.Overrides:
+        token_env = token_env or self.token_env
+        return session.Overrides(
+            base_url=base_url or self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            # The default variable is read by Settings itself (with .env).
+            token_env='' if token_env == session.TOKEN_VARIABLE else token_env,
+        )
+
+    def close(self) -> None:
+        """Close the client and stop the background loop."""
+        self.session.close()
+        self.snapshots.clear()
+
+    # -- the magic ---------------------------------------------------------
+
+    @no_var_expand
+    @line_cell_magic
+    def imbi(self, line: str, cell: str | None = None) -> object:
+        args = _parser().parse_argstring(line)
+        command = args.command or 'help'
+        if cell is not None and command != 'patch':
+            raise UsageError(
+                f'%%imbi {command} takes no cell body: use %imbi {command}, '
+                'or %%imbi patch VAR'
+            )
+        handler = getattr(self, f'_do_{command}')
+        with errors.reported():
+            result, stored = handler(args, cell)
+        output = getattr(args, 'output', None)
+        if output:
+            self.shell.user_ns[output] = stored  # type: ignore[union-attr]
+        return result
+
+    # -- helpers -----------------------------------------------------------
+
+    def _call(
+        self, work: abc.Callable[[Imbi], abc.Awaitable[typing.Any]]
+    ) -> typing.Any:
+        return self.session.call(work)
+
+    def _org(self, explicit: str | None) -> str:
+        if explicit:
+            return explicit
+        if self.org:
+            return self.org
+        if self._default_org is None:
+            self._default_org = self._only_org()
+        return self._default_org
+
+    def _only_org(self) -> str:
+        async def list_orgs(client: Imbi) -> list[Document]:
+            from imbi_toolkit.api import errors as api_errors
+
+            with api_errors.translate():
+                response = await client.get('/organizations/')
+            api_errors.raise_for_status(response)
+            return typing.cast(list[Document], response.json())
+
+        slugs = [str(org['slug']) for org in self._call(list_orgs)]
+        if len(slugs) == 1:
+            return slugs[0]
+        if not slugs:
+            raise UsageError('the API lists no organization: pass --org ORG')
+        raise UsageError(
+            f'several organizations ({", ".join(slugs)}): pass --org ORG or set '
+            f'%config ImbiMagics.org = {slugs[0]!r}'
+        )
+
+    def _user_ns(self) -> dict[str, typing.Any]:
+        return typing.cast(dict[str, typing.Any], self.shell.user_ns)  # type: ignore[union-attr]
+
+    def _resolve_project(self, ref: str, org: str | None) -> tuple[str, str, str]:
+        """Return `(org_slug, project_id, label)` for an id, slug or variable."""
+        snapshot = self.snapshots.get(ref)
+        if snapshot is not None and not org:
+            return snapshot.org_slug, snapshot.project_id, snapshot.label
+        org_slug = self._org(org)
+        project = self._call(lambda client: _find_project(client, org_slug, ref))
+        return org_slug, str(project['id']), str(project.get('slug') or ref)
+
+    # -- commands ----------------------------------------------------------
+
+    def _do_help(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        text = arguments.command_help(_parser(), getattr(args, 'topic', None))
+        return display.Message(text.rstrip()), text
+
+    def _do_connect(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        # Check the new values before replacing the working ones.
+        session.load_settings(self._overrides(args.base_url, args.token_env))
+        with self.hold_trait_notifications():
+            if args.base_url:
+                self.base_url = args.base_url
+            if args.token_env:
+                self.token_env = args.token_env
+        self.session.reset()
+        self._default_org = None
+        self.snapshots.clear()
+        return self._do_whoami(args, cell)
+
+    def _do_whoami(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        banner = self._call(_whoami)
+        return banner, banner
+
+    def _do_disconnect(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        was = self.session.connected
+        self.session.disconnect()
+        text = 'Disconnected' if was else 'Not connected'
+        return display.Message(text), None
+
+    def _do_projects(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        org_slug = self._org(args.org)
+        params: Params = [('slim', 'true')]
+        if args.type:
+            params.append(('project_type', args.type))
+        if args.archived:
+            params.append(('include_archived', 'true'))
+        params.extend(('filter', value) for value in args.filter)
+
+        async def list_projects(client: Imbi) -> list[Document]:
+            return await _get_projects(client, org_slug, params)
+
+        rows = self._call(list_projects)
+        if args.team:
+            rows = [row for row in rows if _team_slug(row) == args.team]
+        if args.search:
+            text = args.search.casefold()
+            rows = [
+                row
+                for row in rows
+                if text in str(row.get('name', '')).casefold()
+                or text in str(row.get('slug', '')).casefold()
+            ]
+        noun = 'project' if len(rows) == 1 else 'projects'
+        table = display.Table(
+            rows,
+            [
+                ('id', lambda row: row.get('id')),
+                ('slug', lambda row: row.get('slug')),
+                ('name', lambda row: row.get('name')),
+                ('team', _team_slug),
+                (
+                    'types',
+                    lambda row: [t.get('slug') for t in row.get('project_types') or []],
+                ),
+            ],
+            title=f'{len(rows)} {noun} in {org_slug}',
+        )
+        return table, table
+
+    def _do_fetch(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        org_slug = self._org(args.org)
+        project = self._call(
+            lambda client: _find_project(client, org_slug, args.project)
+        )
+        document = documents.patchable(project)
+        self._user_ns()[args.variable] = self.snapshots.keep(
+            args.variable, org_slug, str(project['id']), document
+        )
+        message = display.Message(
+            f'Fetched {project.get("slug")} ({project["id"]}) from {org_slug} into '
+            f'`{args.variable}`: edit it, then %imbi diff {args.variable}'
+        )
+        return message, None
+
+    def _snapshot(self, variable: str) -> snapshots.Snapshot:
+        snapshot = self.snapshots.get(variable)
+        if snapshot is None:
+            raise UsageError(
+                f'{variable!r} was not filled by %imbi fetch: run '
+                f'%imbi fetch PROJECT {variable} first'
+            )
+        return snapshot
+
+    def _edited(self, variable: str) -> Document:
+        try:
+            value = self._user_ns()[variable]
+        except KeyError:
+            raise UsageError(
+                f'variable {variable!r} no longer exists: %imbi fetch it again'
+            ) from None
+        if not isinstance(value, dict):
+            raise UsageError(
+                f'{variable!r} holds a {type(value).__name__}, not the project '
+                'document (a dict): %imbi fetch it again'
+            )
+        return value
+
+    def _preview(
+        self, variable: str, target: Document, test_ops: bool | None
+    ) -> PatchPreview:
+        from imbi_toolkit.magics import preview
+
+        snapshot = self._snapshot(variable)
+        use_tests = self.test_ops if test_ops is None else test_ops
+        try:
+            ops = preview.operations(snapshot.document, target, test_ops=use_tests)
+        except TypeError as exc:
+            raise UsageError(f'{variable!r} is not JSON: {exc}') from None
+        return preview.PatchPreview(snapshot.label, snapshot.document, ops)
+
+    def _do_diff(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        self._snapshot(args.variable)
+        result = self._preview(
+            args.variable, self._edited(args.variable), args.test_ops
+        )
+        return result, result
+
+    def _do_patch(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        variable = args.variable
+        snapshot = self._snapshot(variable)
+        if cell is None:
+            target = self._edited(variable)
+        else:
+            target = _target_from_cell(cell, snapshot.document, self._user_ns())
+            self._user_ns()[variable] = target
+        result = self._preview(variable, target, args.test_ops)
+        if not args.send or len(result) == 0:
+            return result, result
+
+        async def send(client: Imbi) -> Document:
+            from imbi_toolkit.api import errors as api_errors
+
+            with api_errors.translate():
+                response = await client.patch_project(
+                    snapshot.org_slug, snapshot.project_id, result.operations
+                )
+            api_errors.raise_for_status(response)
+            return typing.cast(Document, response.json())
+
+        project = self._call(send)
+        self._user_ns()[variable] = self.snapshots.keep(
+            variable,
+            snapshot.org_slug,
+            snapshot.project_id,
+            documents.patchable(project),
+        )
+        result.sent = True
+        return result, result
+
+    def _do_release(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        org_slug, project_id, label = self._resolve_project(args.project, args.org)
+        body: dict[str, object] = {
+            'committish': args.committish,
+            'title': args.title or args.tag or args.committish,
+        }
+        if args.tag:
+            body['tag'] = args.tag
+        if args.description:
+            body['description'] = args.description
+
+        async def create(client: Imbi) -> Document:
+            from imbi_toolkit.plugins import Toolkit
+
+            return await Toolkit(client).create_release(org_slug, project_id, body)
+
+        release = self._call(create)
+        name = release.get('tag') or release.get('committish')
+        message = display.Message(
+            f'Release {name} ({release.get("committish")}) of {label}: '
+            f'id {release.get("id")}'
+        )
+        return message, release
+
+    def _do_deploy(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        org_slug, project_id, label = self._resolve_project(args.project, args.org)
+        body: dict[str, object] = {'status': args.status}
+        if args.note:
+            body['note'] = args.note
+        if args.external_run_id:
+            body['external_run_id'] = args.external_run_id
+
+        async def record(client: Imbi) -> Document:
+            from imbi_toolkit.plugins import Toolkit
+
+            return await Toolkit(client).record_deployment(
+                org_slug,
+                project_id,
+                args.environment,
+                body,
+                release_id=args.release_id,
+                tag=args.tag,
+                committish=args.committish,
+            )
+
+        edge = self._call(record)
+        release = args.tag or args.committish or args.release_id
+        events = edge.get('deployments') or []
+        message = display.Message(
+            f'Recorded {args.status} of {release} in {args.environment} for '
+            f'{label} (current status {edge.get("current_status")}, '
+            f'{len(events)} event{"" if len(events) == 1 else "s"})'
+        )
+        return message, edge
+
+    def _do_user(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        async def look_up(client: Imbi) -> str | None:
+            from imbi_toolkit.plugins import Toolkit
+
+            return await Toolkit(client).find_user_by_identity(
+                args.integration, args.subject
+            )
+
+        email = self._call(look_up)
+        if email is None:
+            text = f'No Imbi user matches {args.integration} subject {args.subject!r}'
+        else:
+            text = f'{args.integration} subject {args.subject!r} is {email}'
+        return display.Message(text), email
+
+    def _do_plugins(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        import dataclasses
+
+        from imbi_toolkit.plugins import get_plugin_manager
+
+        manager = get_plugin_manager()
+        rows = [
+            {**dataclasses.asdict(info), 'status': 'loaded'}
+            for info in manager.list_plugins()
+        ] + [
+            {**dataclasses.asdict(failure), 'hooks': (), 'status': 'failed'}
+            for failure in manager.failures
+        ]
+        table = display.Table(
+            rows,
+            [
+                ('name', lambda row: row['name']),
+                ('distribution', lambda row: row['distribution'] or '-'),
+                ('version', lambda row: row['version'] or '-'),
+                ('status', lambda row: row['status']),
+                (
+                    'hooks / error',
+                    lambda row: row.get('error') or ', '.join(row['hooks']) or '-',
+                ),
+            ],
+            title=f'{len(rows)} plugin{"" if len(rows) == 1 else "s"}',
+        )
+        return table, table
+
+
+def _team_slug(row: Document) -> str | None:
+    team = row.get('team')
+    return str(team.get('slug')) if isinstance(team, dict) else None
+
+
+async def _whoami(client: Imbi) -> display.Banner:
+    from imbi_toolkit.api import errors as api_errors
+
+    base_url = api_errors.safe_url(client.base_url)
+    with api_errors.translate():
+        response = await client.get('/users/me')
+        if response.status_code == 403:
+            # A service account's token: /users/me is for humans (contract
+            # §2); check the token with a read it may do instead.
+            orgs = await client.get('/organizations/')
+            api_errors.raise_for_status(orgs)
+            return display.Banner(base_url, 'a service account')
+    api_errors.raise_for_status(response)
+    me = response.json()
+    return display.Banner(base_url, str(me.get('email')), me.get('display_name'))
+
+
+async def _get_projects(client: Imbi, org_slug: str, params: Params) -> list[Document]:
+    from imbi_toolkit.api import errors as api_errors
+    from imbi_toolkit.api import paths
+
+    url = paths.build('/organizations/{org_slug}/projects/', org_slug=org_slug)
+    with api_errors.translate():
+        response = await client.get(url, params=params)
+    api_errors.raise_for_status(response)
+    return typing.cast(list[Document], response.json())
+
+
+async def _find_project(client: Imbi, org_slug: str, ref: str) -> Document:
+    """Get a project by id, or by slug when no project has that id."""
+    from imbi_toolkit.api import errors as api_errors
+    from imbi_toolkit.api import paths
+
+    if _looks_like_id(ref):
+        url = paths.build(
+            '/organizations/{org_slug}/projects/{project_id}',
+            org_slug=org_slug,
+            project_id=ref,
+        )
+        with api_errors.translate():
+            response = await client.get(url)
+        if response.status_code != 404:
+            api_errors.raise_for_status(response)
+            return typing.cast(Document, response.json())
+    matches = [
+        project
+        for project in await _get_projects(
+            client, org_slug, [('slim', 'true'), ('include_archived', 'true')]
+        )
+        if project.get('slug') == ref
+    ]
+    if not matches:
+        raise UsageError(f'no project {ref!r} in {org_slug}: check the id or slug')
+    if len(matches) > 1:
+        ids = ', '.join(str(project['id']) for project in matches)
+        raise UsageError(f'several projects have the slug {ref!r} ({ids}): use the id')
+    return await _find_project(client, org_slug, str(matches[0]['id']))
+
+
+def _target_from_cell(
+    cell: str, snapshot: Document, namespace: dict[str, typing.Any]
+) -> Document:
+    """The new document a `%%imbi patch` cell asks for.
+
+    The body is a JSON Patch (a list of operations, applied to the
+    snapshot), a JSON document, or a Python expression evaluated in the
+    user's namespace that gives either.
+    """
+    text = cell.strip()
+    if not text:
+        raise UsageError(
+            'the cell is empty: give a JSON Patch, a document or an expression'
+        )
+    value: object
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            code = compile(text, '<%%imbi patch>', 'eval')
+        except SyntaxError as exc:
+            raise UsageError(
+                f'the cell is neither JSON nor a Python expression: {exc.msg} '
+                f'(line {exc.lineno})'
+            ) from None
+        value = eval(code, namespace)  # noqa: S307 - the user's own cell
+    if isinstance(value, dict):
+        return copy.deepcopy(value)
+    if isinstance(value, list):
+        return _apply(value, snapshot)
+    raise UsageError(
+        f'the cell gave a {type(value).__name__}: give a JSON Patch (a list of '
+        'operations) or the new document (a dict)'
+    )
+
+
+def _apply(ops: list[typing.Any], snapshot: Document) -> Document:
+    import jsonpatch
+    import jsonpointer
+
+    try:
+        patched = jsonpatch.JsonPatch(ops).apply(snapshot)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise UsageError(f'the patch does not apply to the snapshot: {exc}') from None
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise UsageError(
+            f'the patch is not a list of JSON Patch operations: {exc}'
+        ) from None
+    if not isinstance(patched, dict):
+        raise UsageError('the patch must leave a document (a JSON object)')
+    return typing.cast(Document, patched)
+
+
+ImbiMagics.imbi.__doc__ = arguments.DOC

@@ -1,0 +1,143 @@
+"""What the magics show: small objects that render as text, Markdown and HTML.
+
+Each has `_repr_html_` and `_repr_markdown_` for Jupyter front ends and a
+plain `__repr__` for the terminal. None of them ever holds the token.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections import abc
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, list | tuple):
+        return ', '.join(str(item) for item in value)
+    return str(value)
+
+
+def _markdown_cell(value: object) -> str:
+    return _cell(value).replace('|', '\\|').replace('\n', ' ')
+
+
+class Message:
+    """Information for the user (e.g. what a magic stored where)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+
+class Banner:
+    """Who the magics are connected as: the base URL and the user, never the token.
+
+    Attributes:
+        base_url: The API's base URL, without credentials.
+        user: The user's email, or the principal's description for a
+            service account (which `/users/me` does not serve).
+        display_name: The user's display name, when known.
+        server_version: The API version, when the server reports one.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        display_name: str | None = None,
+        server_version: str | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.user = user
+        self.display_name = display_name
+        self.server_version = server_version
+
+    def _who(self) -> str:
+        if self.display_name:
+            return f'{self.user} ({self.display_name})'
+        return self.user
+
+    def __repr__(self) -> str:
+        return f'Connected to {self.base_url} as {self._who()}'
+
+    def _repr_markdown_(self) -> str:
+        return f'Connected to `{self.base_url}` as **{self._who()}**'
+
+
+class Table(list[dict[str, typing.Any]]):
+    """A list of records (dicts) that displays as a table of chosen columns.
+
+    It is a real `list`, so `-o VAR` gives the records themselves:
+    `projects[0]['id']`.
+
+    Args:
+        rows: The records.
+        columns: `(header, getter)` pairs; a getter takes a record.
+        title: A caption (e.g. `3 projects in engineering`).
+    """
+
+    def __init__(
+        self,
+        rows: abc.Iterable[dict[str, typing.Any]],
+        columns: abc.Sequence[
+            tuple[str, abc.Callable[[dict[str, typing.Any]], object]]
+        ],
+        title: str = '',
+    ) -> None:
+        super().__init__(rows)
+        self.columns = tuple(columns)
+        self.title = title
+
+    def _cells(self) -> list[list[object]]:
+        return [[getter(row) for _, getter in self.columns] for row in self]
+
+    def __repr__(self) -> str:
+        headers = [header for header, _ in self.columns]
+        rows = [[_cell(value) for value in row] for row in self._cells()]
+        widths = [
+            max([len(header)] + [len(row[i]) for row in rows])
+            for i, header in enumerate(headers)
+        ]
+        lines = [self.title] if self.title else []
+        lines.append(
+            '  '.join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+        )
+        lines.append('  '.join('-' * w for w in widths))
+        lines.extend(
+            '  '.join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows
+        )
+        return '\n'.join(lines)
+
+    def _repr_markdown_(self) -> str:
+        headers = [header for header, _ in self.columns]
+        lines = [f'**{self.title}**', ''] if self.title else []
+        lines.append('| ' + ' | '.join(headers) + ' |')
+        lines.append('|' + '---|' * len(headers))
+        lines.extend(
+            '| ' + ' | '.join(_markdown_cell(value) for value in row) + ' |'
+            for row in self._cells()
+        )
+        return '\n'.join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = ''.join(f'<th>{html.escape(h)}</th>' for h, _ in self.columns)
+        body = ''.join(
+            '<tr>'
+            + ''.join(f'<td>{html.escape(_cell(value))}</td>' for value in row)
+            + '</tr>'
+            for row in self._cells()
+        )
+        caption = f'<caption>{html.escape(self.title)}</caption>' if self.title else ''
+        return (
+            f'<table>{caption}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table>'
+        )

@@ -1,0 +1,59 @@
+"""Build the sandbox's ASGI application."""
+
+from __future__ import annotations
+
+from starlette import applications, exceptions, middleware
+
+from imbi_toolkit.sandbox import auth, context, errors, faults, store
+from imbi_toolkit.sandbox import config as sandbox_config
+from imbi_toolkit.sandbox.routes import (
+    admin,
+    organizations,
+    projects,
+    releases,
+    system,
+    users,
+)
+
+
+def create_app(
+    config: sandbox_config.SandboxConfig, data: store.Store
+) -> applications.Starlette:
+    """Return the sandbox application serving ``data``.
+
+    Args:
+        config: What to emulate: API version, tokens, latency.
+        data: The store to serve; load a seed into it first.
+    """
+    sandbox = context.Sandbox(
+        store=data,
+        config=config,
+        auth=auth.Authenticator(config),
+        faults=faults.FaultRules(),
+    )
+    app = applications.Starlette(
+        # Starlette's router answers a wrong trailing slash with a 307 to
+        # the other form before any handler runs, exactly like Imbi.
+        routes=[
+            *system.ROUTES,
+            *users.ROUTES,
+            *organizations.ROUTES,
+            *projects.ROUTES,
+            *releases.ROUTES,
+            *admin.ROUTES,
+        ],
+        exception_handlers={
+            errors.ApiError: errors.handle_api_error,
+            errors.RequestValidationError: errors.handle_request_invalid,
+            exceptions.HTTPException: errors.handle_http_exception,
+        },
+        middleware=[
+            middleware.Middleware(
+                faults.FaultMiddleware,
+                rules=sandbox.faults,
+                latency_ms=config.latency_ms,
+            )
+        ],
+    )
+    app.state.sandbox = sandbox
+    return app

@@ -1,0 +1,114 @@
+"""Bearer authentication and permissions, with the real server's answers.
+
+The sandbox knows two tokens: the admin token (an admin user: every
+permission) and the read-only token (the ``readonly`` role). Any other token
+is refused the way Imbi refuses an unknown API key or JWT.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+
+from starlette import requests
+
+from imbi_toolkit.sandbox import config as sandbox_config
+from imbi_toolkit.sandbox import errors
+
+# What an admin holds (admins pass every check anyway; /users/me lists these).
+ALL_PERMISSIONS: tuple[str, ...] = (
+    'environment:read',
+    'environment:write',
+    'organization:read',
+    'organization:write',
+    'project:create',
+    'project:delete',
+    'project:read',
+    'project:write',
+    'team:read',
+    'team:write',
+    'user:read',
+    'user:write',
+)
+
+READONLY_PERMISSIONS: tuple[str, ...] = (
+    'environment:read',
+    'organization:read',
+    'project:read',
+    'team:read',
+    'user:read',
+)
+
+_MISSING_CREDENTIALS = errors.ApiError(
+    401, 'Missing authentication credentials', {'WWW-Authenticate': 'Bearer'}
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """Who a request acts as."""
+
+    email: str
+    is_admin: bool
+    permissions: tuple[str, ...]
+
+    def allows(self, permission: str) -> bool:
+        return self.is_admin or permission in self.permissions
+
+
+class Authenticator:
+    """Resolve bearer tokens to principals for one sandbox configuration."""
+
+    def __init__(self, config: sandbox_config.SandboxConfig) -> None:
+        self._admin = (
+            config.admin_token.encode(),
+            Principal(sandbox_config.ADMIN_EMAIL, True, ALL_PERMISSIONS),
+        )
+        self._readonly = (
+            config.readonly_token.encode(),
+            Principal(sandbox_config.READONLY_EMAIL, False, READONLY_PERMISSIONS),
+        )
+
+    def authenticate(self, request: requests.Request) -> Principal:
+        """Return the request's principal.
+
+        Raises:
+            ApiError: 401, with `WWW-Authenticate: Bearer` only when no
+                bearer credentials were sent.
+        """
+        header = request.headers.get('authorization', '')
+        scheme, _, credentials = header.partition(' ')
+        credentials = credentials.strip()
+        if scheme.lower() != 'bearer' or not credentials:
+            raise _MISSING_CREDENTIALS
+        presented = credentials.encode()
+        for token, principal in (self._admin, self._readonly):
+            if hmac.compare_digest(presented, token):
+                return principal
+        raise errors.ApiError(401, _unknown_token_detail(credentials))
+
+    def require(self, request: requests.Request, permission: str) -> Principal:
+        """Authenticate and check one permission.
+
+        Raises:
+            ApiError: 401 as in `authenticate`; 403
+                `Permission denied: <permission> required`.
+        """
+        principal = self.authenticate(request)
+        if not principal.allows(permission):
+            raise errors.ApiError(403, f'Permission denied: {permission} required')
+        return principal
+
+
+def _unknown_token_detail(token: str) -> str:
+    # Imbi treats `ik_...` as an API key and anything else as a JWT.
+    if not token.startswith('ik_'):
+        return 'Invalid token'
+    parts = token.split('_', 2)
+    if len(parts) != 3 or len(parts[1]) != 32 or not parts[2]:
+        return 'Invalid API key format'
+    try:
+        int(parts[1], 16)
+    except ValueError:
+        return 'Invalid API key format'
+    return 'Invalid or revoked API key'

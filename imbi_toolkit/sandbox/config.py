@@ -1,0 +1,65 @@
+"""Settings of one sandbox run: emulated API version, tokens and knobs."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+# Emulated API line -> the version the real server reports in openapi.json.
+API_VERSIONS: dict[str, str] = {'2.16': '2.16.1', '2.11': '2.11.5'}
+
+# The by-identity query parameter was renamed in API 2.12.0.
+IDENTITY_PARAMS: dict[str, str] = {'2.16': 'integration_slug', '2.11': 'plugin_slug'}
+
+ADMIN_EMAIL = 'admin@example.com'
+READONLY_EMAIL = 'readonly@example.com'
+
+
+def new_api_key() -> str:
+    """Return a random token in the real server's API key format."""
+    return f'ik_{secrets.token_hex(16)}_{secrets.token_urlsafe(32)}'
+
+
+@dataclasses.dataclass(frozen=True)
+class SandboxConfig:
+    """What a sandbox emulates and how it behaves.
+
+    Attributes:
+        api_version: The emulated API line, `2.16` or `2.11`.
+        admin_token: Bearer token with every permission.
+        readonly_token: Bearer token with read permissions only.
+        seed: Name of the data set loaded into an empty database.
+        latency_ms: Delay added before answering every API request.
+    """
+
+    api_version: str = '2.16'
+    admin_token: str = dataclasses.field(default_factory=new_api_key)
+    readonly_token: str = dataclasses.field(default_factory=new_api_key)
+    seed: str = 'demo'
+    latency_ms: int = 0
+
+    def __post_init__(self) -> None:
+        if self.api_version not in API_VERSIONS:
+            raise ValueError(
+                f'api_version must be one of {", ".join(API_VERSIONS)}, '
+                f'not {self.api_version!r}'
+            )
+        if self.latency_ms < 0:
+            raise ValueError('latency_ms must not be negative')
+
+    def __repr__(self) -> str:
+        # Tokens stay out of reprs and logs.
+        return (
+            f'SandboxConfig(api_version={self.api_version!r}, seed={self.seed!r}, '
+            f'latency_ms={self.latency_ms!r})'
+        )
+
+    @property
+    def server_version(self) -> str:
+        """The version reported in `/openapi.json`'s `info.version`."""
+        return API_VERSIONS[self.api_version]
+
+    @property
+    def identity_param(self) -> str:
+        """The `/users/by-identity` query parameter naming the integration."""
+        return IDENTITY_PARAMS[self.api_version]

@@ -1,0 +1,31 @@
+"""What every route handler reaches through ``request.app.state.sandbox``."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+
+from starlette import requests
+
+from imbi_toolkit.sandbox import auth, faults, seed, store
+from imbi_toolkit.sandbox import config as sandbox_config
+
+
+@dataclasses.dataclass
+class Sandbox:
+    """One running sandbox: its data, settings, authenticator and fault rules."""
+
+    store: store.Store
+    config: sandbox_config.SandboxConfig
+    auth: auth.Authenticator
+    faults: faults.FaultRules
+
+    def reset(self) -> None:
+        """Reload the configured seed and forget every fault rule."""
+        self.store.load(seed.build(self.config.seed))
+        self.faults.clear()
+
+
+def of(request: requests.Request) -> Sandbox:
+    """The sandbox serving ``request``."""
+    return typing.cast(Sandbox, request.app.state.sandbox)

@@ -1,0 +1,246 @@
+"""``/openapi.json``: what the sandbox serves, with the emulated version.
+
+Clients probe ``info.version`` and whether ``/users/by-identity`` declares
+``integration_slug`` or ``plugin_slug`` (contract §6.1), so both follow
+``--api-version``.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from imbi_toolkit.sandbox import config as sandbox_config
+from imbi_toolkit.sandbox import faults, project_patch
+from imbi_toolkit.sandbox.routes import releases
+
+Json = dict[str, typing.Any]
+
+_ORG = {
+    'name': 'org_slug',
+    'in': 'path',
+    'required': True,
+    'schema': {'type': 'string'},
+}
+_PROJECT = {
+    'name': 'project_id',
+    'in': 'path',
+    'required': True,
+    'schema': {'type': 'string'},
+}
+_RELEASE = {
+    'name': 'release_id',
+    'in': 'path',
+    'required': True,
+    'schema': {'type': 'string'},
+}
+_ENV = {
+    'name': 'env_slug',
+    'in': 'path',
+    'required': True,
+    'schema': {'type': 'string'},
+}
+
+
+def _query(name: str, kind: str = 'string', *, required: bool = False) -> Json:
+    return {'name': name, 'in': 'query', 'required': required, 'schema': {'type': kind}}
+
+
+def _op(
+    summary: str,
+    tag: str,
+    parameters: list[Json],
+    responses: dict[str, str],
+    body: str | None = None,
+    *,
+    secured: bool = True,
+) -> Json:
+    operation: Json = {
+        'summary': summary,
+        'tags': [tag],
+        'parameters': parameters,
+        'responses': {code: {'description': text} for code, text in responses.items()},
+    }
+    if body is not None:
+        operation['requestBody'] = {
+            'required': True,
+            'content': {
+                'application/json': {'schema': {'$ref': f'#/components/schemas/{body}'}}
+            },
+        }
+    if secured:
+        operation['security'] = [{'HTTPBearer': []}]
+    return operation
+
+
+def build(config: sandbox_config.SandboxConfig) -> Json:
+    """Return the OpenAPI 3.1 document of a sandbox."""
+    identity = config.identity_param
+    project = '/organizations/{org_slug}/projects/{project_id}'
+    release = project + '/releases/{release_id}'
+    paths: Json = {
+        '/status': {
+            'get': _op('Service status', 'Status', [], {'200': 'OK'}, secured=False)
+        },
+        '/users/me': {'get': _op('The current user', 'Users', [], {'200': 'OK'})},
+        '/users/by-identity': {
+            'get': _op(
+                'Find a user by an external identity subject',
+                'Users',
+                [_query(identity, required=True), _query('subject', required=True)],
+                {
+                    '200': 'OK',
+                    '404': 'No (or more than one) user matches',
+                    '422': 'Invalid query',
+                },
+            )
+        },
+        '/organizations/': {
+            'get': _op('List organizations', 'Organizations', [], {'200': 'OK'})
+        },
+        '/organizations/{org_slug}': {
+            'get': _op(
+                'Get an organization',
+                'Organizations',
+                [_ORG],
+                {'200': 'OK', '404': 'Not found'},
+            )
+        },
+        '/organizations/{org_slug}/environments/': {
+            'get': _op('List environments', 'Environments', [_ORG], {'200': 'OK'})
+        },
+        '/organizations/{org_slug}/projects/': {
+            'get': _op(
+                'List projects',
+                'Projects',
+                [
+                    _ORG,
+                    _query('project_type'),
+                    _query('include_archived', 'boolean'),
+                    _query('slim', 'boolean'),
+                ],
+                {'200': 'OK'},
+            )
+        },
+        project: {
+            'get': _op(
+                'Get a project',
+                'Projects',
+                [_ORG, _PROJECT],
+                {'200': 'OK', '404': 'Not found'},
+            ),
+            'patch': _op(
+                'Apply a JSON Patch to a project',
+                'Projects',
+                [_ORG, _PROJECT, _query('transfer_repository', 'boolean')],
+                {
+                    '200': 'The updated project',
+                    '400': 'Invalid patch or read-only path',
+                    '404': 'Project not found',
+                    '422': 'Test failed or unknown team, type or environment',
+                },
+                'PatchOperations',
+            ),
+        },
+        project + '/releases/': {
+            'get': _op(
+                'List releases, newest first',
+                'Releases',
+                [_ORG, _PROJECT, _query('committish'), _query('tag')],
+                {'200': 'OK'},
+            ),
+            'post': _op(
+                'Create a release',
+                'Releases',
+                [_ORG, _PROJECT],
+                {
+                    '201': 'Created',
+                    '404': 'Project not found',
+                    '409': 'Already exists',
+                    '422': 'Invalid body',
+                },
+                'ReleaseCreate',
+            ),
+        },
+        release: {
+            'get': _op(
+                'Get a release',
+                'Releases',
+                [_ORG, _PROJECT, _RELEASE],
+                {'200': 'OK', '404': 'Not found'},
+            )
+        },
+        release + '/environments': {
+            'get': _op(
+                'List the deployment edges of a release',
+                'Releases',
+                [_ORG, _PROJECT, _RELEASE],
+                {'200': 'OK', '404': 'Release not found'},
+            )
+        },
+        release + '/environments/{env_slug}': {
+            'get': _op(
+                'Get one deployment edge',
+                'Releases',
+                [_ORG, _PROJECT, _RELEASE, _ENV],
+                {'200': 'OK', '404': 'Not found'},
+            ),
+            'post': _op(
+                'Record a deployment event',
+                'Releases',
+                [_ORG, _PROJECT, _RELEASE, _ENV],
+                {
+                    '200': 'The edge with every event',
+                    '404': 'Release not found',
+                    '422': 'Unknown environment',
+                },
+                'DeploymentEventInput',
+            ),
+        },
+        '/_sandbox/faults': {
+            'get': _op('List fault rules (sandbox only)', 'Sandbox', [], {'200': 'OK'}),
+            'post': _op(
+                'Add a fault rule (sandbox only)',
+                'Sandbox',
+                [],
+                {'201': 'Created'},
+                'FaultRule',
+            ),
+            'delete': _op(
+                'Remove every fault rule (sandbox only)',
+                'Sandbox',
+                [],
+                {'204': 'Removed'},
+            ),
+        },
+        '/_sandbox/reset': {
+            'post': _op(
+                'Reload the seed data (sandbox only)', 'Sandbox', [], {'204': 'Reset'}
+            )
+        },
+    }
+    schemas: Json = {}
+    for name, model in (
+        ('ReleaseCreate', releases.ReleaseCreate),
+        ('DeploymentEventInput', releases.DeploymentEventInput),
+        ('PatchOperation', project_patch.PatchOperation),
+        ('FaultRule', faults.FaultRule),
+    ):
+        schema = model.model_json_schema(ref_template='#/components/schemas/{model}')
+        schemas.update(schema.pop('$defs', {}))
+        schemas[name] = schema
+    schemas['PatchOperations'] = {
+        'type': 'array',
+        'items': {'$ref': '#/components/schemas/PatchOperation'},
+    }
+    return {
+        'openapi': '3.1.0',
+        'info': {
+            'title': 'Imbi API (imbi-toolkit sandbox)',
+            'version': config.server_version,
+        },
+        'paths': paths,
+        'components': {
+            'schemas': schemas,
+            'securitySchemes': {'HTTPBearer': {'type': 'http', 'scheme': 'bearer'}},
+        },
+    }

@@ -1,0 +1,270 @@
+"""JSON Patch on a project, with the real server's semantics (contract §1.1).
+
+The operations apply to a *patchable document* built from the stored project
+(``team_slug``, ``project_type_slugs``, ``environments`` as a map, links,
+identifiers and blueprint attributes at the top level), not to the GET shape.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections import abc
+
+import jsonpatch
+import jsonpointer
+import pydantic
+
+from imbi_toolkit.sandbox import clock, errors, views
+from imbi_toolkit.sandbox import store as sandbox_store
+
+Row = sandbox_store.Row
+
+READONLY_PATHS = ('/created_at', '/updated_at', '/relationships', '/id')
+
+# Keys never taken from the patched document (writes to them are ignored).
+RESERVED = frozenset(
+    {
+        'id',
+        'team',
+        'project_types',
+        'environments',
+        'created_at',
+        'updated_at',
+        'archived',
+        'archived_at',
+        'relationships',
+    }
+)
+
+
+class PatchOperation(pydantic.BaseModel):
+    """One RFC 6902 operation as the server's request model reads it."""
+
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+
+    op: typing.Literal['add', 'remove', 'replace', 'move', 'copy', 'test']
+    path: str
+    value: typing.Any = None
+    from_: str | None = pydantic.Field(None, alias='from')
+
+    def as_dict(self) -> dict[str, typing.Any]:
+        out: dict[str, typing.Any] = {'op': self.op, 'path': self.path}
+        # `value` is forwarded only when sent: `add` without it is a 400.
+        if 'value' in self.model_fields_set:
+            out['value'] = self.value
+        if self.from_ is not None:
+            out['from'] = self.from_
+        return out
+
+
+OPERATIONS = pydantic.TypeAdapter(list[PatchOperation])
+
+
+class ProjectUpdate(pydantic.BaseModel):
+    """The patched document's schema; extra keys are blueprint attributes."""
+
+    model_config = pydantic.ConfigDict(extra='allow')
+
+    name: str | None = None
+    slug: str | None = None
+    description: str | None = None
+    icon: str | None = None
+    team_slug: str | None = None
+    project_type_slugs: list[str] | None = pydantic.Field(default=None, min_length=1)
+    environments: dict[str, dict[str, typing.Any]] | None = None
+    links: dict[str, pydantic.AnyUrl] | None = None
+    identifiers: dict[str, int | str] | None = None
+
+    @pydantic.field_validator('project_type_slugs')
+    @classmethod
+    def _deduplicate(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else list(dict.fromkeys(value))
+
+
+class InternalError(Exception):
+    """The real server fails with a plain-text 500 here (uncaught pointer error)."""
+
+
+def document(store: sandbox_store.Store, row: Row) -> dict[str, typing.Any]:
+    """Build the patchable document of a stored project."""
+    team = store.team_by_id(row['team_id'])
+    doc: dict[str, typing.Any] = {
+        'name': row['name'],
+        'slug': row['slug'],
+        'description': row['description'],
+        'icon': row['icon'],
+        'team_slug': team['slug'],
+        'project_type_slugs': [t['slug'] for t in store.types_of_project(row['id'])],
+        'environments': {
+            env['slug']: {
+                key: value
+                for key, value in env['properties'].items()
+                if key not in views.PROTECTED_ENV_KEYS
+            }
+            for env in store.environments_of_project(row['id'])
+        },
+        'links': row['links'],
+        'identifiers': row['identifiers'],
+    }
+    if row['score'] is not None:
+        doc['score'] = row['score']
+    for key, value in row['attributes'].items():
+        doc.setdefault(key, value)
+    return doc
+
+
+def _check_paths(operations: abc.Sequence[PatchOperation]) -> None:
+    for operation in operations:
+        for path in (operation.path, operation.from_):
+            if path is None:
+                continue
+            if path == '':
+                raise errors.ApiError(400, 'Root path cannot be patched')
+            if any(path == ro or path.startswith(f'{ro}/') for ro in READONLY_PATHS):
+                raise errors.ApiError(
+                    400, f'Path {path!r} is read-only and cannot be patched'
+                )
+
+
+def _apply(
+    doc: dict[str, typing.Any], operations: abc.Sequence[PatchOperation]
+) -> object:
+    try:
+        return jsonpatch.apply_patch(doc, [op.as_dict() for op in operations])
+    except jsonpatch.JsonPatchTestFailed as exc:
+        raise errors.ApiError(422, f'Patch test operation failed: {exc}') from None
+    except (jsonpatch.JsonPatchConflict, jsonpatch.InvalidJsonPatch) as exc:
+        raise errors.ApiError(400, f'Invalid patch: {exc}') from None
+    except jsonpointer.JsonPointerException as exc:
+        raise InternalError(str(exc)) from exc
+
+
+def _blueprint_value(
+    name: str, rule: abc.Mapping[str, typing.Any], value: object
+) -> object:
+    expected = rule.get('type', 'string')
+    python_types: dict[str, tuple[type, ...]] = {
+        'string': (str,),
+        'boolean': (bool,),
+        'integer': (int,),
+        'number': (int, float),
+    }
+    allowed = python_types.get(expected, (object,))
+    if isinstance(value, bool) and expected in ('integer', 'number'):
+        allowed = ()
+    if not isinstance(value, allowed):
+        raise errors.ApiError(
+            400,
+            f"Validation error: [{{'type': '{expected}_type', 'loc': ('{name}',), "
+            f"'msg': 'Input should be a valid {expected}', 'input': {value!r}}}]",
+        )
+    choices = rule.get('enum')
+    if choices and isinstance(value, str):
+        # Enum values are case-coerced to the declared spelling.
+        for choice in choices:
+            if choice.lower() == value.lower():
+                return choice
+        expected_text = ', '.join(repr(choice) for choice in choices)
+        raise errors.ApiError(
+            400,
+            f"Validation error: [{{'type': 'enum', 'loc': ('{name}',), "
+            f"'msg': 'Input should be {expected_text}', 'input': {value!r}}}]",
+        )
+    return value
+
+
+def apply(
+    store: sandbox_store.Store,
+    org: Row,
+    row: Row,
+    operations: abc.Sequence[PatchOperation],
+) -> None:
+    """Apply ``operations`` to a project and store the result.
+
+    Call inside a store transaction.
+
+    Raises:
+        ApiError: 400, 422 as the real server answers them.
+        InternalError: Where the real server answers a plain-text 500.
+    """
+    _check_paths(operations)
+    patched = _apply(document(store, row), operations)
+    if not isinstance(patched, dict):
+        raise errors.ApiError(400, 'Patch result must be a JSON object')
+    try:
+        update = ProjectUpdate.model_validate(patched)
+    except pydantic.ValidationError as exc:
+        raise errors.ApiError(400, f'Validation error: {exc.errors()}') from None
+
+    team = store.team(org['id'], update.team_slug) if update.team_slug else None
+    if update.team_slug and team is None:
+        raise errors.ApiError(
+            422, f'Team {update.team_slug!r} not found in organization {org["slug"]!r}'
+        )
+    types = {t['slug']: t for t in store.project_types(org['id'])}
+    type_slugs = update.project_type_slugs
+    if type_slugs is not None:
+        unknown = sorted(slug for slug in type_slugs if slug not in types)
+        if unknown:
+            raise errors.ApiError(422, f'Project type slug(s) not found: {unknown!r}')
+    else:
+        type_slugs = [t['slug'] for t in store.types_of_project(row['id'])]
+    environments = {e['slug']: e for e in store.environments(org['id'])}
+    if update.environments is not None:
+        unknown = sorted(
+            slug for slug in update.environments if slug not in environments
+        )
+        if unknown:
+            raise errors.ApiError(422, f'Environment slug(s) not found: {unknown!r}')
+        edges = {
+            environments[slug]['id']: {
+                key: value
+                for key, value in properties.items()
+                if key not in views.PROTECTED_ENV_KEYS
+            }
+            for slug, properties in update.environments.items()
+        }
+    else:
+        edges = {
+            env['id']: env['properties']
+            for env in store.environments_of_project(row['id'])
+        }
+
+    declared: dict[str, typing.Any] = {}
+    for slug in type_slugs:
+        declared.update(types[slug]['attributes'])
+    attributes = dict(row['attributes'])
+    for key, value in (update.model_extra or {}).items():
+        if key in RESERVED or key not in declared:
+            continue  # undeclared attributes are dropped silently
+        if value is None:
+            attributes.pop(key, None)  # `replace` with null clears
+        else:
+            attributes[key] = _blueprint_value(key, declared[key], value)
+
+    fields: dict[str, object] = {
+        # An empty name or slug is ignored; null does not clear description/icon.
+        'name': update.name or row['name'],
+        'slug': update.slug or row['slug'],
+        'description': row['description']
+        if update.description is None
+        else update.description,
+        'icon': row['icon'] if update.icon is None else update.icon,
+        'team_id': team['id'] if team is not None else row['team_id'],
+        'links': (
+            {key: str(url) for key, url in update.links.items()}
+            if update.links is not None
+            else row['links']
+        ),
+        'identifiers': update.identifiers
+        if update.identifiers is not None
+        else row['identifiers'],
+        'attributes': attributes,
+        'updated_at': clock.now(),
+    }
+    store.update_project(
+        row['id'],
+        fields=fields,
+        type_ids=[types[slug]['id'] for slug in type_slugs],
+        environments=edges,
+    )

@@ -1,0 +1,62 @@
+"""``/_sandbox/``: controls for tests, admin token only (not part of Imbi)."""
+
+from __future__ import annotations
+
+import pydantic
+from starlette import requests, responses, routing
+
+from imbi_toolkit.sandbox import bodies, context, errors, faults
+
+
+def _require_admin(request: requests.Request) -> context.Sandbox:
+    sandbox = context.of(request)
+    principal = sandbox.auth.authenticate(request)
+    if not principal.is_admin:
+        raise errors.ApiError(403, 'Permission denied: sandbox:admin required')
+    return sandbox
+
+
+async def list_faults(request: requests.Request) -> responses.Response:
+    sandbox = _require_admin(request)
+    return responses.JSONResponse([rule.model_dump() for rule in sandbox.faults])
+
+
+async def add_fault(request: requests.Request) -> responses.Response:
+    body = await bodies.read(request)
+    sandbox = _require_admin(request)
+    rule = bodies.model(body, faults.FaultRule)
+    stored = sandbox.faults.add(rule)
+    return responses.JSONResponse(stored.model_dump(), status_code=201)
+
+
+async def clear_faults(request: requests.Request) -> responses.Response:
+    sandbox = _require_admin(request)
+    sandbox.faults.clear()
+    return responses.Response(status_code=204)
+
+
+async def remove_fault(request: requests.Request) -> responses.Response:
+    sandbox = _require_admin(request)
+    raw = request.path_params['rule_id']
+    try:
+        rule_id = pydantic.TypeAdapter(int).validate_python(raw)
+    except pydantic.ValidationError as exc:
+        raise errors.from_pydantic(exc, ('path', 'rule_id')) from None
+    if not sandbox.faults.remove(rule_id):
+        raise errors.ApiError(404, f'Fault rule {rule_id} not found')
+    return responses.Response(status_code=204)
+
+
+async def reset(request: requests.Request) -> responses.Response:
+    sandbox = _require_admin(request)
+    sandbox.reset()
+    return responses.Response(status_code=204)
+
+
+ROUTES = [
+    routing.Route('/_sandbox/faults', list_faults, methods=['GET']),
+    routing.Route('/_sandbox/faults', add_fault, methods=['POST']),
+    routing.Route('/_sandbox/faults', clear_faults, methods=['DELETE']),
+    routing.Route('/_sandbox/faults/{rule_id}', remove_fault, methods=['DELETE']),
+    routing.Route('/_sandbox/reset', reset, methods=['POST']),
+]

@@ -1,0 +1,591 @@
+"""The sandbox's data: SQLite tables shaped after Imbi's graph, and their queries.
+
+One connection serves the event loop's single thread; every write runs inside
+:meth:`Store.transaction`, so a request's changes land together or not at all.
+The database lives in memory unless a file path is given, in which case it
+survives restarts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import typing
+from collections import abc
+
+from imbi_toolkit.sandbox import seed as seed_data
+
+Row = dict[str, typing.Any]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS organizations (
+    id TEXT PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    description TEXT,
+    icon TEXT,
+    tag_formats TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    updated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS teams (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    slug TEXT NOT NULL UNIQUE,  -- global, as in Imbi's graph index
+    name TEXT NOT NULL,
+    description TEXT,
+    icon TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS project_types (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    icon TEXT,
+    deployable INTEGER NOT NULL DEFAULT 0,
+    releasable INTEGER NOT NULL DEFAULT 0,
+    tag_formats TEXT NOT NULL DEFAULT '[]',
+    attributes TEXT NOT NULL DEFAULT '{}',  -- the blueprint: name -> rule
+    created_at TEXT NOT NULL,
+    updated_at TEXT,
+    UNIQUE (organization_id, slug)
+);
+CREATE TABLE IF NOT EXISTS environments (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    icon TEXT,
+    sort_order INTEGER NOT NULL DEFAULT 0,
+    label_color TEXT,
+    can_deploy INTEGER NOT NULL DEFAULT 1,
+    can_promote INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT,
+    UNIQUE (organization_id, slug)
+);
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY,
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    name TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    description TEXT,
+    icon TEXT,
+    archived INTEGER NOT NULL DEFAULT 0,
+    archived_at TEXT,
+    links TEXT NOT NULL DEFAULT '{}',
+    identifiers TEXT NOT NULL DEFAULT '{}',
+    services TEXT NOT NULL DEFAULT '[]',
+    attributes TEXT NOT NULL DEFAULT '{}',  -- blueprint attributes
+    score REAL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS project_project_types (
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    project_type_id TEXT NOT NULL REFERENCES project_types(id),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (project_id, project_type_id)
+);
+CREATE TABLE IF NOT EXISTS project_environments (  -- DEPLOYED_IN edges
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    environment_id TEXT NOT NULL REFERENCES environments(id),
+    properties TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (project_id, environment_id)
+);
+CREATE TABLE IF NOT EXISTS releases (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    committish TEXT NOT NULL,
+    tag TEXT,
+    title TEXT NOT NULL,
+    description TEXT,
+    links TEXT NOT NULL DEFAULT '[]',
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT
+);
+CREATE INDEX IF NOT EXISTS releases_by_project ON releases (project_id, created_at);
+CREATE TABLE IF NOT EXISTS deployment_events (  -- DEPLOYED_TO edge history
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    release_id TEXT NOT NULL REFERENCES releases(id),
+    environment_id TEXT NOT NULL REFERENCES environments(id),
+    timestamp TEXT NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_release ON deployment_events (release_id);
+CREATE TABLE IF NOT EXISTS users (
+    email TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    is_active INTEGER NOT NULL DEFAULT 1,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    is_service_account INTEGER NOT NULL DEFAULT 0,
+    avatar_url TEXT,
+    email_notifications INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    last_login TEXT
+);
+CREATE TABLE IF NOT EXISTS memberships (
+    user_email TEXT NOT NULL REFERENCES users(email),
+    organization_id TEXT NOT NULL REFERENCES organizations(id),
+    role TEXT NOT NULL,
+    PRIMARY KEY (user_email, organization_id)
+);
+CREATE TABLE IF NOT EXISTS team_members (
+    user_email TEXT NOT NULL REFERENCES users(email),
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    PRIMARY KEY (user_email, team_id)
+);
+CREATE TABLE IF NOT EXISTS identity_connections (
+    user_email TEXT NOT NULL REFERENCES users(email),
+    integration_slug TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    PRIMARY KEY (user_email, integration_slug)
+);
+"""
+
+# Tables in an order that respects foreign keys when loading a seed.
+TABLES: tuple[str, ...] = (
+    'organizations',
+    'teams',
+    'project_types',
+    'environments',
+    'projects',
+    'project_project_types',
+    'project_environments',
+    'releases',
+    'deployment_events',
+    'users',
+    'memberships',
+    'team_members',
+    'identity_connections',
+)
+
+# Columns stored as JSON text, decoded on the way out.
+_JSON_COLUMNS = frozenset(
+    {'tag_formats', 'attributes', 'links', 'identifiers', 'services', 'properties'}
+)
+_BOOL_COLUMNS = frozenset(
+    {
+        'deployable',
+        'releasable',
+        'can_deploy',
+        'can_promote',
+        'archived',
+        'is_active',
+        'is_admin',
+        'is_service_account',
+        'email_notifications',
+    }
+)
+
+
+def _decode(row: sqlite3.Row) -> Row:
+    out: Row = {}
+    for key in row.keys():  # noqa: SIM118 - sqlite3.Row is not a mapping
+        value = row[key]
+        if key in _JSON_COLUMNS and isinstance(value, str):
+            value = json.loads(value)
+        elif key in _BOOL_COLUMNS and value is not None:
+            value = bool(value)
+        out[key] = value
+    return out
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+class Store:
+    """Data access for the sandbox over one SQLite connection.
+
+    Args:
+        path: A database file, created when missing, or `None` for an
+            in-memory database.
+    """
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        # The connection is used from the event loop's thread only;
+        # autocommit mode lets `transaction` issue BEGIN/COMMIT itself.
+        self._db = sqlite3.connect(
+            path or ':memory:', isolation_level=None, check_same_thread=False
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute('PRAGMA foreign_keys = ON')
+        if path:
+            self._db.execute('PRAGMA journal_mode = WAL')
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> abc.Iterator[None]:
+        """Run the block's writes as one transaction, rolled back on error."""
+        self._db.execute('BEGIN IMMEDIATE')
+        try:
+            yield
+        except BaseException:
+            self._db.execute('ROLLBACK')
+            raise
+        self._db.execute('COMMIT')
+
+    # -- generic helpers -------------------------------------------------
+
+    def _all(self, sql: str, *params: object) -> list[Row]:
+        return [_decode(row) for row in self._db.execute(sql, params)]
+
+    def _one(self, sql: str, *params: object) -> Row | None:
+        row = self._db.execute(sql, params).fetchone()
+        return None if row is None else _decode(row)
+
+    def _insert(self, table: str, row: abc.Mapping[str, object]) -> None:
+        columns = ', '.join(row)
+        marks = ', '.join('?' for _ in row)
+        self._db.execute(
+            f'INSERT INTO {table} ({columns}) VALUES ({marks})',  # noqa: S608 - names are ours
+            [_encode(value) for value in row.values()],
+        )
+
+    def is_empty(self) -> bool:
+        """Tell whether no data has been loaded yet (a new database)."""
+        return self._db.execute('SELECT 1 FROM users LIMIT 1').fetchone() is None
+
+    def load(self, data: seed_data.SeedData) -> None:
+        """Replace every row with ``data``, in one transaction."""
+        with self.transaction():
+            for table in reversed(TABLES):
+                self._db.execute(f'DELETE FROM {table}')  # noqa: S608 - names are ours
+            self._db.execute(
+                "DELETE FROM sqlite_sequence WHERE name = 'deployment_events'"
+            )
+            for table in TABLES:
+                for row in data.get(table, ()):
+                    self._insert(table, row)
+
+    # -- organizations, teams, types, environments -----------------------
+
+    def organizations(self) -> list[Row]:
+        return self._all('SELECT * FROM organizations ORDER BY name, slug')
+
+    def organization(self, slug: str) -> Row | None:
+        return self._one('SELECT * FROM organizations WHERE slug = ?', slug)
+
+    def organization_counts(self, organization_id: str) -> dict[str, int]:
+        """Count an organisation's teams, members and projects."""
+        row = self._db.execute(
+            """
+            SELECT
+              (SELECT count(*) FROM teams WHERE organization_id = :org) AS teams,
+              (SELECT count(*) FROM memberships WHERE organization_id = :org)
+                AS members,
+              (SELECT count(*) FROM projects p JOIN teams t ON t.id = p.team_id
+                WHERE t.organization_id = :org) AS projects
+            """,
+            {'org': organization_id},
+        ).fetchone()
+        return {'teams': row[0], 'members': row[1], 'projects': row[2]}
+
+    def organization_by_id(self, organization_id: str) -> Row:
+        row = self._one('SELECT * FROM organizations WHERE id = ?', organization_id)
+        if row is None:  # pragma: no cover - foreign keys guarantee it
+            raise LookupError(organization_id)
+        return row
+
+    def team(self, organization_id: str, slug: str) -> Row | None:
+        return self._one(
+            'SELECT * FROM teams WHERE organization_id = ? AND slug = ?',
+            organization_id,
+            slug,
+        )
+
+    def team_by_id(self, team_id: str) -> Row:
+        row = self._one('SELECT * FROM teams WHERE id = ?', team_id)
+        if row is None:  # pragma: no cover - foreign keys guarantee it
+            raise LookupError(team_id)
+        return row
+
+    def project_types(self, organization_id: str) -> list[Row]:
+        return self._all(
+            'SELECT * FROM project_types WHERE organization_id = ? ORDER BY name',
+            organization_id,
+        )
+
+    def environments(self, organization_id: str) -> list[Row]:
+        return self._all(
+            'SELECT * FROM environments WHERE organization_id = ? '
+            'ORDER BY sort_order, name',
+            organization_id,
+        )
+
+    def environment(self, organization_id: str, slug: str) -> Row | None:
+        return self._one(
+            'SELECT * FROM environments WHERE organization_id = ? AND slug = ?',
+            organization_id,
+            slug,
+        )
+
+    def environment_project_counts(self, organization_id: str) -> dict[str, int]:
+        rows = self._db.execute(
+            """
+            SELECT e.slug, count(pe.project_id) FROM environments e
+            LEFT JOIN project_environments pe ON pe.environment_id = e.id
+            WHERE e.organization_id = ? GROUP BY e.slug
+            """,
+            (organization_id,),
+        )
+        return {slug: count for slug, count in rows}
+
+    # -- projects ----------------------------------------------------------
+
+    def projects(
+        self,
+        organization_id: str,
+        *,
+        include_archived: bool = False,
+        project_type: str | None = None,
+    ) -> list[Row]:
+        sql = (
+            'SELECT p.* FROM projects p JOIN teams t ON t.id = p.team_id '
+            'WHERE t.organization_id = ?'
+        )
+        params: list[object] = [organization_id]
+        if not include_archived:
+            sql += ' AND p.archived = 0'
+        if project_type is not None:
+            sql += (
+                ' AND EXISTS (SELECT 1 FROM project_project_types ppt'
+                ' JOIN project_types pt ON pt.id = ppt.project_type_id'
+                ' WHERE ppt.project_id = p.id AND pt.slug = ?)'
+            )
+            params.append(project_type)
+        return self._all(sql + ' ORDER BY p.name, p.id', *params)
+
+    def project(self, organization_id: str, project_id: str) -> Row | None:
+        return self._one(
+            'SELECT p.* FROM projects p JOIN teams t ON t.id = p.team_id '
+            'WHERE t.organization_id = ? AND p.id = ?',
+            organization_id,
+            project_id,
+        )
+
+    def types_of_project(self, project_id: str) -> list[Row]:
+        return self._all(
+            'SELECT pt.* FROM project_types pt JOIN project_project_types ppt '
+            'ON ppt.project_type_id = pt.id WHERE ppt.project_id = ? '
+            'ORDER BY ppt.position',
+            project_id,
+        )
+
+    def environments_of_project(self, project_id: str) -> list[Row]:
+        """The project's environments, each with its edge ``properties``."""
+        return self._all(
+            'SELECT e.*, pe.properties FROM environments e '
+            'JOIN project_environments pe ON pe.environment_id = e.id '
+            'WHERE pe.project_id = ? ORDER BY e.sort_order, e.name',
+            project_id,
+        )
+
+    def update_project(
+        self,
+        project_id: str,
+        *,
+        fields: abc.Mapping[str, object],
+        type_ids: abc.Sequence[str],
+        environments: abc.Mapping[str, abc.Mapping[str, object]],
+    ) -> None:
+        """Rewrite a project's columns, its types and all its environment edges.
+
+        Call inside :meth:`transaction`. ``environments`` maps environment ids
+        to edge properties; like Imbi, every edge is deleted and recreated.
+        """
+        assignments = ', '.join(f'{column} = ?' for column in fields)
+        self._db.execute(
+            f'UPDATE projects SET {assignments} WHERE id = ?',  # noqa: S608 - names are ours
+            [*(_encode(value) for value in fields.values()), project_id],
+        )
+        self._db.execute(
+            'DELETE FROM project_project_types WHERE project_id = ?', (project_id,)
+        )
+        for position, type_id in enumerate(type_ids):
+            self._insert(
+                'project_project_types',
+                {
+                    'project_id': project_id,
+                    'project_type_id': type_id,
+                    'position': position,
+                },
+            )
+        self._db.execute(
+            'DELETE FROM project_environments WHERE project_id = ?', (project_id,)
+        )
+        for environment_id, properties in environments.items():
+            self._insert(
+                'project_environments',
+                {
+                    'project_id': project_id,
+                    'environment_id': environment_id,
+                    'properties': dict(properties),
+                },
+            )
+
+    def set_current_release(
+        self, project_id: str, environment_id: str, release_id: str, timestamp: str
+    ) -> None:
+        """Point the project's edge to an environment at a release, forward only.
+
+        Creates the edge when the project was not linked to the environment,
+        like the real server's MERGE.
+        """
+        row = self._one(
+            'SELECT properties FROM project_environments '
+            'WHERE project_id = ? AND environment_id = ?',
+            project_id,
+            environment_id,
+        )
+        if row is None:
+            self._insert(
+                'project_environments',
+                {
+                    'project_id': project_id,
+                    'environment_id': environment_id,
+                    'properties': {
+                        'current_release': release_id,
+                        'current_release_at': timestamp,
+                    },
+                },
+            )
+            return
+        properties = row['properties']
+        previous = properties.get('current_release_at')
+        if previous is not None and previous >= timestamp:
+            return
+        properties.update(current_release=release_id, current_release_at=timestamp)
+        self._db.execute(
+            'UPDATE project_environments SET properties = ? '
+            'WHERE project_id = ? AND environment_id = ?',
+            (json.dumps(properties), project_id, environment_id),
+        )
+
+    # -- releases and deployments -------------------------------------------
+
+    def releases(
+        self,
+        project_id: str,
+        *,
+        committish: str | None = None,
+        tag: str | None = None,
+    ) -> list[Row]:
+        sql = 'SELECT * FROM releases WHERE project_id = ?'
+        params: list[object] = [project_id]
+        if committish is not None:
+            sql += ' AND committish = ?'
+            params.append(committish)
+        if tag is not None:
+            sql += ' AND tag = ?'
+            params.append(tag)
+        return self._all(sql + ' ORDER BY created_at DESC, rowid DESC', *params)
+
+    def release(self, project_id: str, release_id: str) -> Row | None:
+        return self._one(
+            'SELECT * FROM releases WHERE project_id = ? AND id = ?',
+            project_id,
+            release_id,
+        )
+
+    def release_by_id(self, release_id: str) -> Row | None:
+        return self._one('SELECT * FROM releases WHERE id = ?', release_id)
+
+    def release_exists(self, project_id: str, committish: str, tag: str | None) -> bool:
+        """Tell whether ``(committish, tag)`` is taken; no tag equals ``''``."""
+        row = self._db.execute(
+            'SELECT 1 FROM releases WHERE project_id = ? AND committish = ? '
+            "AND COALESCE(tag, '') = COALESCE(?, '')",
+            (project_id, committish, tag),
+        ).fetchone()
+        return row is not None
+
+    def insert_release(self, row: abc.Mapping[str, object]) -> None:
+        self._insert('releases', row)
+
+    def deployment_events(
+        self, release_id: str, environment_id: str | None = None
+    ) -> list[Row]:
+        """A release's deployment events with their environment, oldest first."""
+        sql = (
+            'SELECT d.*, e.slug AS environment_slug, e.name AS environment_name '
+            'FROM deployment_events d JOIN environments e ON e.id = d.environment_id '
+            'WHERE d.release_id = ?'
+        )
+        params: list[object] = [release_id]
+        if environment_id is not None:
+            sql += ' AND d.environment_id = ?'
+            params.append(environment_id)
+        return self._all(sql + ' ORDER BY e.slug, d.seq', *params)
+
+    def insert_deployment_event(self, row: abc.Mapping[str, object]) -> None:
+        self._insert('deployment_events', row)
+
+    def latest_deployments(self, project_id: str) -> list[Row]:
+        """Per environment, the project's latest deployment event and release."""
+        return self._all(
+            """
+            SELECT e.slug AS environment_slug, d.timestamp, d.status,
+                   r.tag, r.committish
+            FROM deployment_events d
+            JOIN releases r ON r.id = d.release_id
+            JOIN environments e ON e.id = d.environment_id
+            WHERE r.project_id = ? AND d.seq = (
+                SELECT d2.seq FROM deployment_events d2
+                JOIN releases r2 ON r2.id = d2.release_id
+                WHERE r2.project_id = r.project_id
+                  AND d2.environment_id = d.environment_id
+                ORDER BY d2.timestamp DESC, d2.seq DESC LIMIT 1)
+            ORDER BY e.sort_order
+            """,
+            project_id,
+        )
+
+    # -- users -----------------------------------------------------------------
+
+    def user(self, email: str) -> Row | None:
+        return self._one('SELECT * FROM users WHERE email = ?', email)
+
+    def memberships(self, email: str) -> list[Row]:
+        return self._all(
+            'SELECT o.name AS organization_name, o.slug AS organization_slug, m.role '
+            'FROM memberships m JOIN organizations o ON o.id = m.organization_id '
+            'WHERE m.user_email = ? ORDER BY o.name',
+            email,
+        )
+
+    def teams_of_user(self, email: str) -> list[Row]:
+        return self._all(
+            'SELECT t.name AS team_name, t.slug AS team_slug, '
+            'o.slug AS organization_slug FROM team_members tm '
+            'JOIN teams t ON t.id = tm.team_id '
+            'JOIN organizations o ON o.id = t.organization_id '
+            'WHERE tm.user_email = ? ORDER BY t.name',
+            email,
+        )
+
+    def users_by_identity(self, integration_slug: str, subject: str) -> list[str]:
+        """Emails of the users with an active connection for ``subject``."""
+        rows = self._db.execute(
+            'SELECT DISTINCT user_email FROM identity_connections '
+            "WHERE integration_slug = ? AND subject = ? AND status = 'active' "
+            'ORDER BY user_email',
+            (integration_slug, subject),
+        )
+        return [email for (email,) in rows]
