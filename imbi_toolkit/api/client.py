@@ -182,7 +182,15 @@ class Imbi(lean.LeanAsyncClient):
                     'verify=False and ca_bundle contradict each other: '
                     'pass only one of them'
                 )
-            kwargs['verify'] = ssl.create_default_context(cafile=os.fspath(ca_bundle))
+            try:
+                kwargs['verify'] = ssl.create_default_context(
+                    cafile=os.fspath(ca_bundle)
+                )
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(
+                    f'ca_bundle {os.fspath(ca_bundle)!r} cannot be used '
+                    f'({exc}): pass the path of a PEM file of CA certificates'
+                ) from None
         elif verify is not True:
             kwargs['verify'] = verify
         if proxy is not None:
