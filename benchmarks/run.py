@@ -447,6 +447,11 @@ def _http_section(section: Section) -> list[str]:
             f'{name} {share:.0%}'
             for name, share in list(profile['share_by_package'].items())[:9]
         )
+        steps = '; '.join(
+            f'{step["step"].strip()} {step["us_per_request"]:.0f}'
+            for step in profile.get('steps', [])
+        )
+        lines += [f'- steps, us per request under the profiler: {steps}']
         lines += [f'- by package: {shares}', '- top functions (own time): ']
         lines[-1] += '; '.join(
             f'`{f["function"]}` {f["share"]:.1%}' for f in profile['top_functions'][:8]
