@@ -31,7 +31,18 @@ class _Server(uvicorn.Server):
 def bind(host: str, port: int) -> socket.socket:
     """Bind a listening TCP socket; port 0 picks a free port."""
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
-    return socket.create_server((host, port), family=family)
+    # The protocol must be IPPROTO_TCP, not 0 as socket.create_server leaves
+    # it: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it Nagle and delayed ACKs add ~40 ms to every keep-alive response.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def base_url(sock: socket.socket) -> str:
