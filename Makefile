@@ -20,7 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict imbi_toolkit
+	$(BIN)/mypy --strict imbi_toolkit $(foreach dir,$(PLUGIN_DIRS),$(wildcard $(dir)/imbi_toolkit_*))
 
 pytest: $(STAMP)
 	$(BIN)/pytest

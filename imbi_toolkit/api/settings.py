@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import pydantic
 import pydantic_settings
 
@@ -33,6 +35,8 @@ class Settings(pydantic_settings.BaseSettings):
     - `IMBI_CLIENT_CA_BUNDLE`: path of a PEM file of CA certificates to
       trust (e.g. a corporate proxy's CA).
     - `IMBI_CLIENT_PROXY`: proxy URL for every request.
+    - `IMBI_CLIENT_HTTP_BACKEND`: `httpcore` (httpx's own transport, the
+      default) or `aiohttp` (faster; needs `imbi-toolkit[aiohttp]`).
     """
 
     model_config = pydantic_settings.SettingsConfigDict(
@@ -52,6 +56,7 @@ class Settings(pydantic_settings.BaseSettings):
     ca_bundle: pydantic.FilePath | None = None
     # A proxy URL may carry credentials: keep it out of the repr.
     proxy: str | None = pydantic.Field(default=None, repr=False)
+    http_backend: typing.Literal['httpcore', 'aiohttp'] = 'httpcore'
 
     @pydantic.model_validator(mode='after')
     def _check_tls(self) -> Settings:

@@ -42,8 +42,16 @@ server without --send; every change is previewed first.
   %imbi help [COMMAND]
 
 PROJECT is a project id, a project slug, or the name of a variable filled
-by %imbi fetch.
+by %imbi fetch. A value starting with `-` (some ids do) goes after `=`, as
+in --release-id=-abc..., or after `--`.
 """
+
+DOC = (
+    SUMMARY
+    + """
+%imbi help COMMAND shows the options of one command.
+"""
+)
 
 
 def _variable(value: str) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
-import re
 import typing
 from collections import abc
 
@@ -31,9 +31,21 @@ Document = dict[str, typing.Any]
 Params = list[tuple[str, str | int | float | bool | None]]
 
 # Project ids are 21-character Nano IDs (contract §1.0).
-_NANOID = re.compile(r'[A-Za-z0-9_-]{21}')
+_NANOID_LENGTH = 21
+_NANOID_ALPHABET = frozenset(
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'
+)
 
-_PARSER = arguments.build_parser()
+
+def _looks_like_id(ref: str) -> bool:
+    return len(ref) == _NANOID_LENGTH and _NANOID_ALPHABET.issuperset(ref)
+
+
+@functools.cache
+def _parser() -> typing.Any:
+    # Built on first use: building it and its help costs ~15 ms, which
+    # `%load_ext` must not pay.
+    return arguments.build_parser()
 
 
 def _settings_default(field: str) -> typing.Any:
@@ -138,7 +150,7 @@ class ImbiMagics(Magics):
     @no_var_expand
     @line_cell_magic
     def imbi(self, line: str, cell: str | None = None) -> object:
-        args = _PARSER.parse_argstring(line)  # type: ignore[no-untyped-call]
+        args = _parser().parse_argstring(line)
         command = args.command or 'help'
         if cell is not None and command != 'patch':
             raise UsageError(
@@ -205,7 +217,7 @@ class ImbiMagics(Magics):
     def _do_help(
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
-        text = arguments.command_help(_PARSER, getattr(args, 'topic', None))
+        text = arguments.command_help(_parser(), getattr(args, 'topic', None))
         return display.Message(text.rstrip()), text
 
     def _do_connect(
@@ -521,7 +533,7 @@ async def _find_project(client: Imbi, org_slug: str, ref: str) -> Document:
     from imbi_toolkit.api import errors as api_errors
     from imbi_toolkit.api import paths
 
-    if _NANOID.fullmatch(ref):
+    if _looks_like_id(ref):
         url = paths.build(
             '/organizations/{org_slug}/projects/{project_id}',
             org_slug=org_slug,
@@ -600,4 +612,4 @@ def _apply(ops: list[typing.Any], snapshot: Document) -> Document:
     return typing.cast(Document, patched)
 
 
-ImbiMagics.imbi.__doc__ = _PARSER.format_help()
+ImbiMagics.imbi.__doc__ = arguments.DOC

@@ -6,8 +6,6 @@ plain `__repr__` for the terminal. None of them ever holds the token.
 
 from __future__ import annotations
 
-import dataclasses
-import html
 import typing
 from collections import abc
 
@@ -24,11 +22,11 @@ def _markdown_cell(value: object) -> str:
     return _cell(value).replace('|', '\\|').replace('\n', ' ')
 
 
-@dataclasses.dataclass(frozen=True)
 class Message:
-    """One line of information (e.g. what a magic stored where)."""
+    """Information for the user (e.g. what a magic stored where)."""
 
-    text: str
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     def __repr__(self) -> str:
         return self.text
@@ -37,7 +35,6 @@ class Message:
         return self.text
 
 
-@dataclasses.dataclass(frozen=True)
 class Banner:
     """Who the magics are connected as: the base URL and the user, never the token.
 
@@ -49,10 +46,17 @@ class Banner:
         server_version: The API version, when the server reports one.
     """
 
-    base_url: str
-    user: str
-    display_name: str | None = None
-    server_version: str | None = None
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        display_name: str | None = None,
+        server_version: str | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.user = user
+        self.display_name = display_name
+        self.server_version = server_version
 
     def _who(self) -> str:
         if self.display_name:
@@ -123,6 +127,8 @@ class Table(list[dict[str, typing.Any]]):
         return '\n'.join(lines)
 
     def _repr_html_(self) -> str:
+        import html
+
         head = ''.join(f'<th>{html.escape(h)}</th>' for h, _ in self.columns)
         body = ''.join(
             '<tr>'

@@ -10,11 +10,14 @@ client) lives and dies there.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import threading
 import typing
 from collections import abc
+
+if typing.TYPE_CHECKING:
+    # asyncio is imported on first use: `%load_ext` must stay cheap.
+    import asyncio
+    import concurrent.futures
 
 T = typing.TypeVar('T')
 
@@ -62,6 +65,8 @@ class BackgroundLoop:
             if self._closed:
                 raise LoopClosedError(f'{self._name} is closed')
             if self._loop is None:
+                import asyncio
+
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
 
@@ -82,6 +87,8 @@ class BackgroundLoop:
         self, coroutine: abc.Coroutine[typing.Any, typing.Any, T]
     ) -> concurrent.futures.Future[T]:
         """Schedule `coroutine` on the loop and return a future of its result."""
+        import asyncio
+
         try:
             loop = self._ensure_started()
         except LoopClosedError:
@@ -117,7 +124,7 @@ class BackgroundLoop:
         future = self.submit(coroutine)
         try:
             return future.result(timeout)
-        except (KeyboardInterrupt, concurrent.futures.TimeoutError):
+        except (KeyboardInterrupt, TimeoutError):
             future.cancel()
             raise
 
@@ -143,6 +150,8 @@ class BackgroundLoop:
             loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
+        import asyncio
+
         try:
             if finalizer is not None:
                 asyncio.run_coroutine_threadsafe(finalizer(), loop).result(timeout)
@@ -156,6 +165,8 @@ class BackgroundLoop:
 
 async def _cancel_others() -> None:
     # Work still pending (an interrupted cell's request) ends before the loop.
+    import asyncio
+
     current = asyncio.current_task()
     others = [task for task in asyncio.all_tasks() if task is not current]
     for task in others:

@@ -8,7 +8,6 @@ creating one costs 16-28 ms (performance-notes §3).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import typing
 from collections import abc
@@ -27,8 +26,7 @@ class ConfigurationError(ValueError):
     """The settings are incomplete or invalid (the message says which and how)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Overrides:
+class Overrides(typing.NamedTuple):
     """Values that take precedence over `Settings` (traits, magic options).
 
     Empty or `None` values fall back to `IMBI_CLIENT_*`, `.env` and the

@@ -8,12 +8,10 @@ server's new document replaces both.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import typing
 
 
-@dataclasses.dataclass(frozen=True)
-class Snapshot:
+class Snapshot(typing.NamedTuple):
     """The server's document of one project when it was fetched or last sent.
 
     Attributes:

@@ -20,30 +20,29 @@ if typing.TYPE_CHECKING:
     from imbi_toolkit.plugins.manager import HookImpl, PluginManager
 
 
-async def _call(
+def _fail(
     manager: PluginManager,
     hook: str,
     impl: HookImpl,
     kwargs: abc.Mapping[str, object],
-) -> object:
-    arguments = {name: kwargs[name] for name in impl.argnames}
-    try:
-        result = impl.function(**arguments)
-        if inspect.isawaitable(result):
-            result = await result
-    except errors.RefusedError as exc:
-        exc.plugin = impl.plugin
-        exc.hook = hook
-        if manager.trace_calls:
-            tracing.trace_call(hook, impl.plugin, arguments, error=exc)
-        raise
-    except Exception as exc:
-        if manager.trace_calls:
-            tracing.trace_call(hook, impl.plugin, arguments, error=exc)
-        raise errors.PluginHookError(impl.plugin, hook, exc) from exc
+    error: Exception,
+) -> typing.NoReturn:
+    """Raise what the caller sees when a plugin raised `error`."""
     if manager.trace_calls:
-        tracing.trace_call(hook, impl.plugin, arguments, result=result)
-    return result
+        arguments = {name: kwargs[name] for name in impl.argnames}
+        tracing.trace_call(hook, impl.plugin, arguments, error=error)
+    if isinstance(error, errors.RefusedError):
+        error.plugin = impl.plugin
+        error.hook = hook
+        raise error
+    raise errors.PluginHookError(impl.plugin, hook, error) from error
+
+
+def _trace(
+    hook: str, impl: HookImpl, kwargs: abc.Mapping[str, object], result: object
+) -> None:
+    arguments = {name: kwargs[name] for name in impl.argnames}
+    tracing.trace_call(hook, impl.plugin, arguments, result=result)
 
 
 T = typing.TypeVar('T')
@@ -78,8 +77,18 @@ async def call_each(
             that is not an `expected`.
     """
     answers = []
+    trace = manager.trace_calls
     for impl in manager.implementations(hook):
-        result = await _call(manager, hook, impl, kwargs)
+        # Inlined rather than a helper coroutine: this loop runs around every
+        # request, and pluggy's own calls are positional too.
+        try:
+            result = impl.function(*[kwargs[name] for name in impl.argnames])
+            if result is not None and inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            _fail(manager, hook, impl, kwargs, exc)
+        if trace:
+            _trace(hook, impl, kwargs, result)
         if result is not None:
             answers.append((impl.plugin, _checked(hook, impl, result, expected)))
     return answers
@@ -105,8 +114,16 @@ async def call_chain(
         PluginHookError: When a plugin raises anything else or returns a value
             of the wrong type.
     """
+    trace = manager.trace_calls
     for impl in manager.implementations(hook):
-        result = await _call(manager, hook, impl, kwargs)
+        try:
+            result = impl.function(*[kwargs[name] for name in impl.argnames])
+            if result is not None and inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            _fail(manager, hook, impl, kwargs, exc)
+        if trace:
+            _trace(hook, impl, kwargs, result)
         if result is not None:
             kwargs[key] = _checked(hook, impl, result, expected)
     return typing.cast(T, kwargs[key])

@@ -7,6 +7,8 @@ A rule matches requests by method and path (an ``fnmatch`` glob such as
   (e.g. ``{"Retry-After": "5"}``) and a body: ``body`` as JSON, ``text``
   as-is with ``content_type``, or ``{"detail": <reason phrase>}``;
 - ``drop``: close the connection without answering;
+- ``drop_after``: handle the request (a write happens), then close the
+  connection without sending the answer: the client never learns;
 - ``truncate``: send the headers and part of the body, then close;
 - ``redirect``: answer 307 with ``Location: location`` (another host);
 - ``delay``: wait ``delay_ms``, then answer normally (a slow response).
@@ -46,7 +48,9 @@ class FaultRule(pydantic.BaseModel):
     id: int = 0
     method: str = '*'
     path: str = '*'
-    action: typing.Literal['status', 'drop', 'truncate', 'redirect', 'delay'] = 'status'
+    action: typing.Literal[
+        'status', 'drop', 'drop_after', 'truncate', 'redirect', 'delay'
+    ] = 'status'
     status: int = pydantic.Field(503, ge=100, le=599)
     headers: dict[str, str] = {}
     body: typing.Any = None
@@ -105,6 +109,10 @@ class FaultRules:
             rule.fired += 1
             return rule
         return None
+
+
+async def _discard(message: Message) -> None:
+    """An ASGI `send` that loses the answer (for ``drop_after``)."""
 
 
 async def _respond(
@@ -171,6 +179,9 @@ class FaultMiddleware:
             await _respond(send, 307, headers, b'')
         elif rule.action == 'truncate':
             await self._truncate(scope, send)
+        elif rule.action == 'drop_after':
+            await self.app(scope, receive, _discard)
+            await self._drop(scope)
         else:
             await self._drop(scope)
 

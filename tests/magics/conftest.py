@@ -11,8 +11,6 @@ from IPython.testing import globalipapp
 
 from imbi_toolkit import magics
 
-pytest_plugins: list[str] = []
-
 SETTINGS_VARIABLES = (
     'IMBI_CLIENT_API_BASE_URL',
     'IMBI_CLIENT_API_TOKEN',

@@ -369,3 +369,46 @@ async def test_interrupted_append_is_not_resent(tmp_path: pathlib.Path) -> None:
     assert results[0].status == 'failed'
     assert 'may have applied this patch' in results[0].detail
     assert 'p00' not in fake.documents or 'tags' not in fake.documents['p00']
+
+
+async def test_ctrl_c_mid_run_then_rerun_writes_nothing_twice(
+    tmp_path: pathlib.Path,
+) -> None:
+    fake = _fake_with_releases()
+    journal = tmp_path / 'j.jsonl'
+    operation = bulk.Deployment('prod', status='success', tag='1.0.0')
+    four_recorded = asyncio.Event()
+
+    def count(request: httpx.Request) -> None:
+        if fake.posts >= 4:
+            four_recorded.set()
+
+    fake.after_write = count
+
+    class Slow(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await asyncio.sleep(0.01)
+            response = fake(request)
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=response.content
+            )
+
+    async with Imbi(base_url='http://imbi.test', token='tok-en', transport=Slow()) as c:
+        run = asyncio.create_task(
+            bulk.run(
+                c, operation, _targets(), journal=journal, progress=False, concurrency=3
+            )
+        )
+        await four_recorded.wait()
+        run.cancel()  # what Ctrl-C does to a notebook cell's task
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        interrupted = fake.posts
+        assert interrupted < 12
+        again = await bulk.run(
+            c, operation, _targets(), journal=journal, progress=False
+        )
+    assert again.succeeded
+    assert again.counts()['skipped'] >= 4
+    assert fake.posts == 12
+    assert all(len(fake.events[(f'{p}-1.0.0', 'prod')]) == 1 for p in PROJECTS)

@@ -168,3 +168,29 @@ async def test_bulk_run_leaks_nothing(
         _assert_clean(text)
     _assert_clean(journal.read_text())
     _assert_clean(everything())
+
+
+def test_plugin_trace_leaks_nothing(everything: abc.Callable[[], str]) -> None:
+    from imbi_toolkit.plugins import tracing
+
+    Imbi(base_url='http://imbi.test', token=SECRET)  # registers the token
+    request = httpx.Request(
+        'POST',
+        f'http://user:{SECRET}@imbi.test/x?token={SECRET}',
+        headers={'authorization': f'Bearer {SECRET}'},
+    )
+    tracing.trace_call(
+        'imbi_release_created',
+        'canary-plugin',
+        {'request': request, 'headers': dict(request.headers), 'note': f'x {SECRET} y'},
+        result={'echo': SECRET},
+    )
+    tracing.trace_call(
+        'imbi_release_created',
+        'canary-plugin',
+        {'token': SECRET},
+        error=RuntimeError(f'failed with {SECRET}'),
+    )
+    text = everything()
+    assert 'imbi-toolkit trace: imbi_release_created [canary-plugin]' in text
+    _assert_clean(text)

@@ -306,7 +306,7 @@ def test_settings_refuse_contradicting_tls(
 
 
 def test_bad_ca_bundle_is_a_clear_error(tmp_path: object) -> None:
-    with pytest.raises((OSError, ValueError)):
+    with pytest.raises(ValueError, match=r'missing\.pem.*PEM file'):
         Imbi(
             base_url='http://imbi.test', token='t', ca_bundle=f'{tmp_path}/missing.pem'
         )

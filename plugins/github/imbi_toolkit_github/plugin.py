@@ -77,8 +77,8 @@ class GitHubPlugin:
       (`queued`, `failure`, `error`, `inactive`) to Imbi's statuses.
 
     Args:
-        settings: The configuration; read from the environment on first use
-            when not given.
+        settings: The configuration; when not given, it is read from the
+            environment each time a hook runs.
     """
 
     def __init__(self, settings: GitHubSettings | None = None) -> None:
@@ -89,13 +89,11 @@ class GitHubPlugin:
 
     @property
     def settings(self) -> GitHubSettings:
-        """The configuration in use."""
-        if self._settings is None:
-            self._settings = GitHubSettings()
-        return self._settings
+        """The configuration in use: the one given, or the environment's now."""
+        # Read on each use, so a notebook or a test can change the variables.
+        return self._settings or GitHubSettings()
 
-    def _github(self) -> httpx.AsyncClient:
-        settings = self.settings
+    def _github(self, settings: GitHubSettings) -> httpx.AsyncClient:
         headers = {
             'accept': 'application/vnd.github+json',
             'x-github-api-version': '2022-11-28',
@@ -115,7 +113,8 @@ class GitHubPlugin:
     @hookimpl
     async def imbi_identity_subject(self, plugin_slug: str, subject: str) -> str | None:
         """Turn a GitHub login (or numeric id) into the numeric id Imbi stores."""
-        if plugin_slug != self.settings.identity_slug:
+        settings = self.settings
+        if plugin_slug != settings.identity_slug:
             return None
         handle = subject.strip().removeprefix('@')
         if handle.isdecimal():
@@ -123,7 +122,7 @@ class GitHubPlugin:
         if not _LOGIN.fullmatch(handle):
             LOGGER.debug('%r is not a GitHub login', subject)
             return None
-        async with self._github() as github:
+        async with self._github(settings) as github:
             try:
                 response = await github.get(paths.build('/users/{login}', login=handle))
             except httpx.HTTPError as exc:
@@ -156,20 +155,23 @@ class GitHubPlugin:
     ) -> dict[str, typing.Any] | None:
         """Add the GitHub release link when the project has a repository link."""
         tag = body.get('tag')
-        link_type = self.settings.release_link_type
+        settings = self.settings
+        link_type = settings.release_link_type
         links = list(body.get('links') or [])
         if not tag or any(
             isinstance(link, dict) and link.get('type') == link_type for link in links
         ):
             return None
-        repository = await self._repository_url(client, org_slug, project_id)
+        repository = await self._repository_url(
+            client, org_slug, project_id, settings.repository_link
+        )
         if repository is None:
             return None
         url = f'{repository}/releases/tag/{urllib.parse.quote(str(tag), safe="/")}'
         return {**body, 'links': [*links, {'type': link_type, 'url': url}]}
 
     async def _repository_url(
-        self, client: Imbi, org_slug: str, project_id: str
+        self, client: Imbi, org_slug: str, project_id: str, link: str
     ) -> str | None:
         url = paths.build(
             '/organizations/{org_slug}/projects/{project_id}',
@@ -192,11 +194,7 @@ class GitHubPlugin:
             return None
         project = response.json()
         links = project.get('links') if isinstance(project, dict) else None
-        repository = (
-            links.get(self.settings.repository_link)
-            if isinstance(links, dict)
-            else None
-        )
+        repository = links.get(link) if isinstance(links, dict) else None
         if not isinstance(repository, str) or not repository.startswith('http'):
             return None
         return repository.rstrip('/').removesuffix('.git')

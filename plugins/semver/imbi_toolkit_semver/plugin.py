@@ -85,8 +85,8 @@ class SemverPlugin:
     - sets `title` from the tag when the body has none.
 
     Args:
-        settings: The configuration; read from the environment on first use
-            when not given.
+        settings: The configuration; when not given, it is read from the
+            environment each time a hook runs.
     """
 
     def __init__(self, settings: SemverSettings | None = None) -> None:
@@ -97,10 +97,9 @@ class SemverPlugin:
 
     @property
     def settings(self) -> SemverSettings:
-        """The configuration in use."""
-        if self._settings is None:
-            self._settings = SemverSettings()
-        return self._settings
+        """The configuration in use: the one given, or the environment's now."""
+        # Read on each use, so a notebook or a test can change the variables.
+        return self._settings or SemverSettings()
 
     @hookimpl(tryfirst=True)
     def imbi_before_release_create(

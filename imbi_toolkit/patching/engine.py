@@ -1,0 +1,211 @@
+"""The generic JSON diff engine: any two JSON values to RFC 6902 operations.
+
+It is type-strict (`1`, `1.0`, `True` and `"1"` all differ), walks only what
+changed (see `equality` for how unchanged subtrees are skipped in C), and
+keeps list edits small: a common head and tail are trimmed first, an insert
+or removal is one op, reordered items are moved, and a changed item is
+patched in place. Operation values are the objects of `after`, not copies.
+"""
+
+from __future__ import annotations
+
+import itertools
+import marshal
+import operator
+import typing
+
+from imbi_toolkit.patching import lists
+from imbi_toolkit.patching.equality import _same_float, same_batch
+from imbi_toolkit.patching.pointer import escape
+
+Operation: typing.TypeAlias = dict[str, typing.Any]
+
+_eq = operator.eq
+_not = operator.not_
+_compress = itertools.compress
+_repeat = itertools.repeat
+# Version 2 has no back-references, so equal items always get equal keys.
+_KEY_VERSION = 2
+
+
+def diff_json(before: object, after: object, path: str = '') -> list[Operation]:
+    """Compute the operations that turn `before` into `after`.
+
+    Args:
+        before: A JSON value (dicts, lists, str, int, float, bool, None).
+        after: Another JSON value.
+        path: The pointer of both values inside a larger document; `''` (the
+            default) is the root, which is replaced as a whole if the two
+            values are not both dicts or both lists.
+
+    Returns:
+        A list of operation dicts; empty when the values are strictly equal.
+    """
+    ops: list[Operation] = []
+    if before is not after:
+        _diff(before, after, path, ops)
+    return ops
+
+
+def _diff(x: typing.Any, y: typing.Any, path: str, ops: list[Operation]) -> None:
+    kind = type(x)
+    if kind is not type(y):
+        ops.append({'op': 'replace', 'path': path, 'value': y})
+    elif kind is dict:
+        _diff_dict(x, y, path, ops)
+    elif kind is list:
+        _diff_list(x, y, path, ops)
+    elif kind is float:
+        if not _same_float(x, y):
+            ops.append({'op': 'replace', 'path': path, 'value': y})
+    elif x != y:
+        ops.append({'op': 'replace', 'path': path, 'value': y})
+
+
+def _diff_dict(
+    a: dict[str, typing.Any], b: dict[str, typing.Any], path: str, ops: list[Operation]
+) -> None:
+    if a.keys() == b.keys():
+        keys = list(a)
+        gone: list[str] = []
+        new: list[str] = []
+    else:
+        keys = [key for key in a if key in b]
+        gone = [key for key in a if key not in b]
+        new = [key for key in b if key not in a]
+    xs = list(map(a.__getitem__, keys))
+    ys = list(map(b.__getitem__, keys))
+    for index in _suspects(xs, ys):
+        x = xs[index]
+        y = ys[index]
+        if x is not y:
+            _diff(x, y, f'{path}/{escape(keys[index])}', ops)
+    for key in gone:
+        ops.append({'op': 'remove', 'path': f'{path}/{escape(key)}'})
+    for key in new:
+        ops.append({'op': 'add', 'path': f'{path}/{escape(key)}', 'value': b[key]})
+
+
+def _suspects(
+    xs: list[typing.Any], ys: list[typing.Any], equal: list[bool] | None = None
+) -> typing.Iterable[int]:
+    """Positions where `xs` and `ys` may differ; all others strictly equal."""
+    if equal is None:
+        equal = list(map(_eq, xs, ys))
+    if all(equal):
+        return () if same_batch(xs, ys) else range(len(xs))
+    if not same_batch(list(_compress(xs, equal)), list(_compress(ys, equal))):
+        return range(len(xs))
+    return list(_compress(range(len(xs)), map(_not, equal)))
+
+
+def _diff_item(x: typing.Any, y: typing.Any, path: str, ops: list[Operation]) -> None:
+    """Patch a changed list item in place when one op does, else replace it."""
+    nested: list[Operation] = []
+    _diff(x, y, path, nested)
+    if len(nested) <= 1:
+        ops.extend(nested)
+    else:
+        ops.append({'op': 'replace', 'path': path, 'value': y})
+
+
+def _diff_list(
+    a: list[typing.Any], b: list[typing.Any], path: str, ops: list[Operation]
+) -> None:
+    n, m = len(a), len(b)
+    equal = list(map(_eq, a, b))
+    head = _run_length(equal)
+    if head and not same_batch(a[:head], b[:head]):
+        head = _strict_run(a, b, head)
+    if head == n == m:
+        return
+    if n == m:
+        tail = _run_length(equal[: head - 1 if head else None : -1])
+        tail = min(tail, n - head)
+    else:
+        limit = min(n, m) - head
+        tail = _run_length(
+            list(map(_eq, reversed(a[n - limit :]), reversed(b[m - limit :])))
+        )
+    if tail and not same_batch(a[n - tail :], b[m - tail :]):
+        tail = _strict_run(a[::-1], b[::-1], tail)
+    middle_a = a[head : n - tail]
+    middle_b = b[head : m - tail]
+    if not middle_a:
+        for offset, value in enumerate(middle_b, head):
+            ops.append({'op': 'add', 'path': f'{path}/{offset}', 'value': value})
+        return
+    if not middle_b:
+        for offset in range(n - tail - 1, head - 1, -1):
+            ops.append({'op': 'remove', 'path': f'{path}/{offset}'})
+        return
+    if len(middle_a) == len(middle_b) == 1:
+        _diff_item(middle_a[0], middle_b[0], f'{path}/{head}', ops)
+        return
+    if n == m:
+        equal_middle = equal[head : n - tail]
+        if 2 * sum(equal_middle) >= len(equal_middle):
+            for index in _suspects(middle_a, middle_b, equal_middle):
+                x = middle_a[index]
+                y = middle_b[index]
+                if x is not y:
+                    _diff_item(x, y, f'{path}/{head + index}', ops)
+            return
+    _diff_by_keys(middle_a, middle_b, head, path, ops)
+
+
+def _run_length(flags: list[bool]) -> int:
+    try:
+        return flags.index(False)
+    except ValueError:
+        return len(flags)
+
+
+def _strict_run(a: list[typing.Any], b: list[typing.Any], limit: int) -> int:
+    from imbi_toolkit.patching.equality import strictly_equal
+
+    for index in range(limit):
+        if not strictly_equal(a[index], b[index]):
+            return index
+    return limit
+
+
+def _item_keys(items: list[typing.Any]) -> list[bytes | str]:
+    try:
+        return list(map(marshal.dumps, items, _repeat(_KEY_VERSION)))
+    except ValueError:  # not marshallable: repr tells JSON types apart too
+        return list(map(repr, items))
+
+
+def _diff_by_keys(
+    a: list[typing.Any],
+    b: list[typing.Any],
+    offset: int,
+    path: str,
+    ops: list[Operation],
+) -> None:
+    plan = lists.plan(_item_keys(a), _item_keys(b))
+    for index in sorted(plan.removed, reverse=True):
+        ops.append({'op': 'remove', 'path': f'{path}/{offset + index}'})
+    removed = set(plan.removed)
+    survivors = [index for index in range(len(a)) if index not in removed]
+    if plan.changed:
+        position = {item: place for place, item in enumerate(survivors)}
+        for old, new in plan.changed:
+            _diff_item(a[old], b[new], f'{path}/{offset + position[old]}', ops)
+    if plan.moved:
+        target = dict(plan.staying)
+        target.update(plan.changed)
+        target.update(plan.moved)
+        stationary = {old for old, _ in plan.staying}
+        stationary.update(old for old, _ in plan.changed)
+        for source, destination in lists.move_steps(survivors, target, stationary):
+            ops.append(
+                {
+                    'op': 'move',
+                    'from': f'{path}/{offset + source}',
+                    'path': f'{path}/{offset + destination}',
+                }
+            )
+    for index in plan.added:
+        ops.append({'op': 'add', 'path': f'{path}/{offset + index}', 'value': b[index]})

@@ -1,0 +1,136 @@
+"""Type-strict equality of JSON values, fast on large unchanged subtrees.
+
+Python's `==` says `1 == 1.0 == True` and `0.0 == -0.0`, but JSON shows each of
+them differently, so a diff that prunes with `==` alone loses changes. Checking
+every leaf in Python is slow, so the checks here run in C where they can:
+
+1. `==` (in C) finds the pairs that differ in value; the pairs it calls equal
+   are then checked in batches for what `==` hides (`same_batch`).
+2. Pairs that are the same object are equal: `copy.deepcopy` and edits of a
+   copy share their leaves, so one `map(operator.is_)` settles them.
+3. Otherwise, when the leaves are shared, a walk of the containers only (types
+   must match, dict keys must come in the same order, a float zero must keep
+   its sign), each settled by one such C-level pass; when they are not
+   shared, `marshal`, whose output is exact about types, and the walk only
+   if the bytes differ.
+
+`True` from `same_batch` is always right; its `False` may be conservative (for
+instance when two equal dicts list their keys in another order), and the diff
+engine then walks the pair itself. `strictly_equal` is exact.
+"""
+
+from __future__ import annotations
+
+import itertools
+import marshal
+import math
+import operator
+import typing
+from collections import abc
+
+_is = operator.is_
+_is_not = operator.is_not
+_compress = itertools.compress
+# marshal 4 writes back-references for objects that have other references, so
+# equal values can marshal differently; that only makes the check fall back.
+_MARSHAL_VERSION = 4
+
+
+def strictly_equal(x: object, y: object) -> bool:
+    """Tell whether two JSON values are equal and equally typed throughout."""
+    if x is y:
+        return True
+    kind = type(x)
+    if kind is not type(y):
+        return False
+    if kind is float:
+        return _same_float(typing.cast(float, x), typing.cast(float, y))
+    if x != y:
+        return False
+    if kind is dict or kind is list:
+        return same_batch([x], [y]) or _exactly_equal(x, y)
+    return True
+
+
+def _exactly_equal(x: typing.Any, y: typing.Any) -> bool:
+    """The slow, exact comparison, for when the fast checks were unsure."""
+    if x is y:
+        return True
+    kind = type(x)
+    if kind is not type(y):
+        return False
+    if kind is dict:
+        return x.keys() == y.keys() and all(
+            _exactly_equal(value, y[key]) for key, value in x.items()
+        )
+    if kind is list:
+        return len(x) == len(y) and all(map(_exactly_equal, x, y))
+    if kind is float:
+        return _same_float(x, y)
+    return bool(x == y)
+
+
+def same_batch(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
+    """Tell whether `xs[i]` and `ys[i]` are strictly equal for every `i`.
+
+    The caller must already know that `xs[i] == ys[i]` for every `i`.
+    """
+    if all(map(_is, xs, ys)):
+        return True
+    if _leaves_shared(xs, ys):
+        return _same_by_walk(xs, ys)
+    try:
+        if marshal.dumps(xs, _MARSHAL_VERSION) == marshal.dumps(ys, _MARSHAL_VERSION):
+            return True
+    except ValueError:  # a type marshal does not know (e.g. a subclass)
+        pass
+    return _same_by_walk(xs, ys)
+
+
+def _same_float(x: float, y: float) -> bool:
+    if x == y:
+        return x != 0.0 or math.copysign(1.0, x) == math.copysign(1.0, y)
+    return math.isnan(x) and math.isnan(y)
+
+
+def _leaves_shared(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
+    """Probe one path down to a leaf: is that leaf the same object in both?"""
+    for x, y in zip(xs, ys, strict=False):
+        if x is y:
+            continue
+        while True:
+            kind = type(x)
+            if kind is dict and x and type(y) is dict:
+                x, y = next(iter(x.values())), next(iter(y.values()))
+            elif kind is list and x and type(y) is list:
+                x, y = x[0], y[0]
+            else:
+                return x is y
+    return True
+
+
+def _same_by_walk(xs: abc.Iterable[typing.Any], ys: abc.Iterable[typing.Any]) -> bool:
+    """Walk pairs whose leaves are mostly shared: C-level identity checks
+    settle each dict or list whose items are all the same objects."""
+    differ = list(map(_is_not, xs, ys))
+    for x, y in zip(_compress(xs, differ), _compress(ys, differ), strict=True):
+        kind = type(x)
+        if kind is not type(y):
+            return False
+        if kind is dict:
+            # Equal dicts have the same keys; their values line up by
+            # position only if the keys come in the same order.
+            if not all(map(_is, x, y)) and list(x) != list(y):
+                return False
+            values_x = x.values()
+            values_y = y.values()
+            if not all(map(_is, values_x, values_y)) and not _same_by_walk(
+                values_x, values_y
+            ):
+                return False
+        elif kind is list:
+            if not all(map(_is, x, y)) and not _same_by_walk(x, y):
+                return False
+        elif kind is float and not _same_float(x, y):
+            return False
+    return True

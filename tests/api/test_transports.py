@@ -1,0 +1,370 @@
+"""The aiohttp transport, over real sockets against local servers.
+
+Every test that can compares with httpx's own transport: the server must
+see the same request, the caller the same response or the same kind of
+httpx exception, so the seed's `httpx.RequestError` handling and the retry
+rules keep working whichever backend sends the bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import logging
+import socket
+import threading
+import traceback
+import typing
+from collections import abc
+
+import httpx
+import pytest
+import uvicorn
+
+from imbi_toolkit.api import Imbi, Settings, errors, paths
+from imbi_toolkit.api.transports import AiohttpTransport
+
+TOKEN = 'tok-3f9a1c77e2b54d0c'
+
+Scope = dict[str, typing.Any]
+Receive = abc.Callable[[], abc.Awaitable[dict[str, typing.Any]]]
+Send = abc.Callable[[dict[str, typing.Any]], abc.Awaitable[None]]
+
+
+async def _body(receive: Receive) -> bytes:
+    body = b''
+    more = True
+    while more:
+        message = await receive()
+        body += message.get('body', b'')
+        more = message.get('more_body', False)
+    return body
+
+
+async def _reply(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [*(headers or []), (b'content-length', str(len(body)).encode())]
+    await send({'type': 'http.response.start', 'status': status, 'headers': headers})
+    await send({'type': 'http.response.body', 'body': body})
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Echo the request, or misbehave on purpose, by path."""
+    if scope['type'] != 'http':
+        return
+    path = scope['path']
+    body = await _body(receive)
+    if path.startswith('/status/'):
+        await _reply(send, int(path.rsplit('/', 1)[1]), b'{"detail": "nope"}')
+    elif path == '/slow':
+        await asyncio.sleep(2)
+        await _reply(send, 200, b'late')
+    elif path == '/gzip':
+        await _reply(
+            send,
+            200,
+            gzip.compress(b'{"packed": true}'),
+            [(b'content-encoding', b'gzip'), (b'content-type', b'application/json')],
+        )
+    elif path == '/set-cookie':
+        await _reply(send, 200, b'{}', [(b'set-cookie', b'session=abc; Path=/')])
+    elif path == '/big':
+        chunk = b'x' * 65536
+        await send(
+            {
+                'type': 'http.response.start',
+                'status': 200,
+                'headers': [(b'content-type', b'application/octet-stream')],
+            }
+        )
+        for _ in range(16):
+            await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
+        await send({'type': 'http.response.body', 'body': b''})
+    else:
+        echo = {
+            'method': scope['method'],
+            'raw_path': scope['raw_path'].decode('latin-1'),
+            'query': scope['query_string'].decode('latin-1'),
+            'headers': sorted(
+                [k.decode('latin-1'), v.decode('latin-1')] for k, v in scope['headers']
+            ),
+            'body': body.decode('latin-1'),
+        }
+        await _reply(
+            send,
+            201,
+            json.dumps(echo).encode(),
+            [(b'content-type', b'application/json'), (b'x-echo', b'1')],
+        )
+
+
+@pytest.fixture(scope='module')
+def base_url() -> abc.Iterator[str]:
+    """A uvicorn (h11) server in a thread of its own, on a free port."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, http='h11', loop='asyncio', lifespan='off', log_level='warning'
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={'sockets': [sock]})
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        yield f'http://127.0.0.1:{port}'
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@contextlib.asynccontextmanager
+async def raw_server(
+    handle: abc.Callable[
+        [asyncio.StreamReader, asyncio.StreamWriter], abc.Awaitable[None]
+    ],
+) -> abc.AsyncIterator[str]:
+    """A TCP server that answers with whatever ``handle`` writes."""
+    server = await asyncio.start_server(handle, '127.0.0.1', 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f'http://127.0.0.1:{port}'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return int(sock.getsockname()[1])
+
+
+def both_backends(base_url: str, **kwargs: typing.Any) -> list[httpx.AsyncClient]:
+    return [
+        httpx.AsyncClient(base_url=base_url, **kwargs),
+        httpx.AsyncClient(base_url=base_url, transport=AiohttpTransport(), **kwargs),
+    ]
+
+
+async def test_server_sees_the_same_request_from_both_transports(
+    base_url: str,
+) -> None:
+    path = paths.build('/orgs/{org}/projects/{pid}', org='a b', pid='x/y%z')
+    seen = []
+    for client in both_backends(base_url, headers={'x-multi': 'one'}):
+        async with client:
+            response = await client.post(
+                path,
+                params={'q': 'ü 1', 'flag': ''},
+                json={'title': 'café', 'n': 1},
+                headers=[('x-multi', 'two'), ('x-multi', 'three')],
+            )
+        assert response.status_code == 201
+        seen.append(response.json())
+    httpcore_seen, aiohttp_seen = seen
+    assert aiohttp_seen == httpcore_seen
+    assert aiohttp_seen['raw_path'] == '/orgs/a%20b/projects/x%2Fy%25z'
+    body = aiohttp_seen['body'].encode('latin-1')
+    assert json.loads(body) == {'title': 'café', 'n': 1}
+
+
+async def test_response_status_headers_and_body(base_url: str) -> None:
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        response = await client.get(f'{base_url}/status/404')
+    assert response.status_code == 404
+    assert response.reason_phrase == 'Not Found'
+    assert response.http_version == 'HTTP/1.1'
+    assert response.json() == {'detail': 'nope'}
+    assert response.headers['content-length'] == str(len(response.content))
+    assert response.request.url == httpx.URL(f'{base_url}/status/404')
+
+
+async def test_gzip_body_is_decoded_by_httpx(base_url: str) -> None:
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        response = await client.get(f'{base_url}/gzip')
+    assert response.headers['content-encoding'] == 'gzip'
+    assert response.json() == {'packed': True}
+
+
+async def test_streamed_download_and_upload(base_url: str) -> None:
+    async def upload() -> abc.AsyncIterator[bytes]:
+        for part in (b'first,', b'second'):
+            yield part
+
+    async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
+        async with client.stream('GET', f'{base_url}/big') as response:
+            sizes = [len(chunk) async for chunk in response.aiter_raw()]
+        echoed = await client.post(f'{base_url}/echo', content=upload())
+    assert sum(sizes) == 16 * 65536
+    assert echoed.json()['body'] == 'first,second'
+    headers = dict(echoed.json()['headers'])
+    assert headers['transfer-encoding'] == 'chunked'
+
+
+async def test_connections_are_reused(base_url: str) -> None:
+    transport = AiohttpTransport()
+    async with httpx.AsyncClient(transport=transport) as client:
+        for _ in range(5):
+            response = await client.get(f'{base_url}/echo')
+            assert response.status_code == 201
+        session = transport._session
+        assert session is not None
+        connector = session.connector
+        assert connector is not None
+        # One keep-alive connection served all five requests.
+        assert sum(len(c) for c in connector._conns.values()) == 1
+    assert session.closed
+
+
+async def test_cookies_stay_with_httpx(base_url: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url, transport=AiohttpTransport()) as c:
+        await c.get('/set-cookie')
+        assert c.cookies['session'] == 'abc'
+        echoed = await c.get('/echo')
+    assert ['cookie', 'session=abc'] in echoed.json()['headers']
+
+
+async def test_read_timeout(base_url: str) -> None:
+    timeout = httpx.Timeout(5.0, read=0.2)
+    for client in both_backends(base_url, timeout=timeout):
+        async with client:
+            with pytest.raises(httpx.ReadTimeout):
+                await client.get('/slow')
+
+
+async def test_waiting_for_a_pooled_connection_times_out_as_never_sent(
+    base_url: str,
+) -> None:
+    transport = AiohttpTransport(limits=httpx.Limits(max_connections=1))
+    timeout = httpx.Timeout(5.0, pool=0.1)
+    async with (
+        httpx.AsyncClient(transport=transport, timeout=timeout) as client,
+        client.stream('GET', f'{base_url}/big'),
+    ):
+        with pytest.raises(httpx.TimeoutException) as caught:
+            await client.get(f'{base_url}/echo')
+    assert errors.never_sent(caught.value)
+
+
+async def test_connection_refused_is_a_connect_error() -> None:
+    url = f'http://127.0.0.1:{free_port()}/'
+    for client in both_backends(url):
+        async with client:
+            with pytest.raises(httpx.ConnectError) as caught:
+                await client.get('/')
+        assert caught.value.request.url == httpx.URL(url)
+        assert errors.never_sent(caught.value)
+
+
+async def _hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readuntil(b'\r\n\r\n')
+    writer.close()
+
+
+async def _garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readuntil(b'\r\n\r\n')
+    writer.write(b'this is not HTTP\r\n\r\n')
+    await writer.drain()
+    writer.close()
+
+
+async def _short_body(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    await reader.readuntil(b'\r\n\r\n')
+    writer.write(b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly a bit')
+    await writer.drain()
+    writer.close()
+
+
+@pytest.mark.parametrize('handle', [_hang_up, _garbage, _short_body])
+async def test_broken_responses_are_protocol_errors(
+    handle: abc.Callable[
+        [asyncio.StreamReader, asyncio.StreamWriter], abc.Awaitable[None]
+    ],
+) -> None:
+    async with raw_server(handle) as url:
+        for client in both_backends(url):
+            async with client:
+                with pytest.raises(httpx.RemoteProtocolError) as caught:
+                    await client.get('/')
+            # The server may have acted on it: never retried as unsent.
+            assert not errors.never_sent(caught.value)
+
+
+async def test_seed_error_handling_works_with_the_aiohttp_backend() -> None:
+    async with Imbi(
+        base_url=f'http://127.0.0.1:{free_port()}',
+        token=TOKEN,
+        http_backend='aiohttp',
+    ) as client:
+        assert isinstance(client._transport, AiohttpTransport)
+        assert await client.find_user_by_identity('github', '42') is None
+        with pytest.raises(errors.ImbiConnectionError) as caught:
+            await client.find_release('eng', 'p1', tag='1.0')
+    assert caught.value.sent is False
+
+
+async def test_imbi_helpers_over_aiohttp(base_url: str) -> None:
+    async with Imbi(base_url=base_url, token=TOKEN, http_backend='aiohttp') as client:
+        response = await client.create_release('eng', 'p 1', {'committish': 'abc'})
+    echo = response.json()
+    assert echo['method'] == 'POST'
+    assert echo['raw_path'] == '/organizations/eng/projects/p%201/releases/'
+    headers = dict(echo['headers'])
+    assert headers['authorization'] == f'Bearer {TOKEN}'
+    assert headers['user-agent'].startswith('imbi-toolkit/')
+    assert headers['content-type'] == 'application/json'
+
+
+async def test_token_never_leaks(
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    texts = []
+    async with Imbi(base_url=base_url, token=TOKEN, http_backend='aiohttp') as client:
+        await client.create_release('eng', 'p1', {'committish': 'abc'})
+        await client.patch_project('eng', 'p1', [])
+        texts.append(repr(client))
+        texts.append(repr(client._transport))
+    async with Imbi(
+        base_url=f'http://127.0.0.1:{free_port()}', token=TOKEN, http_backend='aiohttp'
+    ) as client:
+        try:
+            await client.get('/')
+        except httpx.ConnectError as exc:
+            texts.append(''.join(traceback.format_exception(exc)))
+    assert len(texts) == 3
+    texts.extend(record.getMessage() for record in caplog.records)
+    assert not [text for text in texts if TOKEN in text]
+
+
+async def test_settings_choose_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('IMBI_CLIENT_API_TOKEN', TOKEN)
+    monkeypatch.setenv('IMBI_CLIENT_HTTP_BACKEND', 'aiohttp')
+    async with Imbi.from_settings(Settings()) as client:
+        assert isinstance(client._transport, AiohttpTransport)
+    monkeypatch.setenv('IMBI_CLIENT_HTTP_BACKEND', 'httpcore')
+    async with Imbi.from_settings(Settings()) as client:
+        assert isinstance(client._transport, httpx.AsyncHTTPTransport)
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match='unknown http_backend'):
+        Imbi(base_url='http://x', token=TOKEN, http_backend='curl')  # type: ignore[arg-type]
+
+
+async def test_closed_transport_refuses_requests(base_url: str) -> None:
+    transport = AiohttpTransport()
+    async with httpx.AsyncClient(transport=transport) as client:
+        await client.get(f'{base_url}/echo')
+    with pytest.raises(RuntimeError, match='closed'):
+        await transport.handle_async_request(httpx.Request('GET', f'{base_url}/'))
