@@ -27,9 +27,10 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# The toolkit's main job against a fresh demo sandbox on a free port.
+# The quickstart notebook, run in a real kernel against a fresh demo sandbox.
 demo: $(STAMP)
-	$(BIN)/python -m imbi_toolkit.sandbox.demo
+	$(BIN)/python -m imbi_toolkit.magics.notebooks notebooks/quickstart.ipynb \
+		--output notebooks/executed/quickstart.ipynb
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -368,14 +368,13 @@ class ImbiMagics(Magics):
             return result, result
 
         async def send(client: Imbi) -> Document:
-            from imbi_toolkit.api import errors as api_errors
+            # Through the plugin layer: `imbi_before_project_patch` plugins
+            # may check, change or refuse the operations.
+            from imbi_toolkit.plugins import Toolkit
 
-            with api_errors.translate():
-                response = await client.patch_project(
-                    snapshot.org_slug, snapshot.project_id, result.operations
-                )
-            api_errors.raise_for_status(response)
-            return typing.cast(Document, response.json())
+            return await Toolkit(client).patch_project(
+                snapshot.org_slug, snapshot.project_id, result.operations
+            )
 
         project = self._call(send)
         self._user_ns()[variable] = self.snapshots.keep(

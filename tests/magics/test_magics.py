@@ -340,3 +340,24 @@ def test_own_client_awaited_in_cells_next_to_the_magics(
     result.raise_error()
     assert ip.user_ns['me'] == 'admin@example.com'
     assert 'admin@example.com' in repr(run(ip, 'whoami'))
+
+
+def test_sent_patches_go_through_the_plugins(
+    ip: InteractiveShell, imbi_register_plugin: typing.Any
+) -> None:
+    from imbi_toolkit import hookimpl
+    from imbi_toolkit.plugins import RefusedError
+
+    class NoRenames:
+        @hookimpl
+        def imbi_before_project_patch(self, patch: list[dict[str, typing.Any]]) -> None:
+            if any(op['path'] == '/slug' for op in patch):
+                raise RefusedError('renaming a project needs a change ticket')
+
+    imbi_register_plugin(NoRenames(), name='no-renames')
+    run(ip, 'fetch billing-api project')
+    ip.user_ns['project']['slug'] = 'billing'
+    with pytest.raises(UsageError, match="plugin 'no-renames' refused the request"):
+        run(ip, 'patch project --send')
+    run(ip, 'fetch billing-api check')  # nothing was sent
+    assert ip.user_ns['check']['slug'] == 'billing-api'
