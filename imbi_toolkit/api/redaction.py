@@ -100,20 +100,28 @@ class RedactingFilter(logging.Filter):
 
 
 def redact_record(record: logging.LogRecord) -> None:
-    """Mask secrets in ``record`` in place (idempotent)."""
+    """Mask secrets in ``record`` in place (idempotent).
+
+    A record without secrets is left as it was (its `msg` and `args` too);
+    one with a secret gets its formatted, masked message as `msg` and no
+    `args`.
+    """
     if getattr(record, '_imbi_redacted', False):
         return
     try:
         message = record.getMessage()
     except Exception:  # a broken format string: mask the raw parts instead
         message = f'{record.msg} {record.args!r}'
-    record.msg = redact(message)
-    record.args = None
+    masked = redact(message)
+    if masked != message:
+        record.msg = masked
+        record.args = None
     if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-        record.exc_text = ''.join(traceback.format_exception(*record.exc_info)).rstrip(
-            '\n'
-        )
-    if record.exc_text:
+        text = ''.join(traceback.format_exception(*record.exc_info)).rstrip('\n')
+        if redact(text) != text:
+            # Formatters use exc_text, when set, instead of formatting again.
+            record.exc_text = redact(text)
+    elif record.exc_text:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
         record.stack_info = redact(record.stack_info)

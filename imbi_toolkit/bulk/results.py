@@ -28,6 +28,37 @@ class Target:
     project_id: str
     label: str | None = dataclasses.field(default=None, compare=False)
 
+    @classmethod
+    def from_project(
+        cls, project: abc.Mapping[str, typing.Any], org_slug: str | None = None
+    ) -> Target:
+        """Make a target from a project as the API lists it.
+
+        Args:
+            project: A project (`id`, `slug`, and for the full shape
+                `team.organization.slug`).
+            org_slug: The organization; needed for `slim=true` listings,
+                which do not name it.
+
+        Raises:
+            ValueError: When the project has no id or no organization is known.
+        """
+        project_id = project.get('id')
+        if not project_id:
+            raise ValueError(f'the project has no "id": {dict(project)!r:.200}')
+        if org_slug is None:
+            team = project.get('team')
+            organization = team.get('organization') if isinstance(team, dict) else None
+            if isinstance(organization, dict) and organization.get('slug'):
+                org_slug = str(organization['slug'])
+        if not org_slug:
+            raise ValueError(
+                f'project {project_id} does not name its organization '
+                '(a slim listing): pass org_slug='
+            )
+        slug = project.get('slug')
+        return cls(org_slug, str(project_id), str(slug) if slug else None)
+
     @property
     def key(self) -> str:
         """The project's key in the journal."""

@@ -412,3 +412,15 @@ async def test_ctrl_c_mid_run_then_rerun_writes_nothing_twice(
     assert again.counts()['skipped'] >= 4
     assert fake.posts == 12
     assert all(len(fake.events[(f'{p}-1.0.0', 'prod')]) == 1 for p in PROJECTS)
+
+
+def test_target_from_project() -> None:
+    full = {'id': 'p1', 'slug': 'billing', 'team': {'organization': {'slug': 'eng'}}}
+    assert bulk.Target.from_project(full) == bulk.Target('eng', 'p1')
+    assert str(bulk.Target.from_project(full)) == 'billing'
+    slim = {'id': 'p2', 'slug': 'web', 'team': {'name': 'Web', 'slug': 'web'}}
+    assert bulk.Target.from_project(slim, 'eng').key == 'eng/p2'
+    with pytest.raises(ValueError, match='org_slug='):
+        bulk.Target.from_project(slim)
+    with pytest.raises(ValueError, match='no "id"'):
+        bulk.Target.from_project({'slug': 'x'}, 'eng')
