@@ -8,25 +8,35 @@ layer that runs the hooks:
     >>> from imbi_toolkit.plugins import Toolkit
     >>> toolkit = Toolkit(client)
     >>> await toolkit.create_release('engineering', project_id, body)
+
+Names are imported on first use, so that a plugin importing `RefusedError`,
+or pytest loading the `imbi_register_plugin` fixture, does not import the
+HTTP client.
 """
 
-from imbi_toolkit.hookspecs import hookimpl
-from imbi_toolkit.plugins.errors import (
-    PluginError,
-    PluginHookError,
-    PluginLoadError,
-    PluginValidationError,
-    RefusedError,
-)
-from imbi_toolkit.plugins.manager import (
-    ENTRY_POINT_GROUP,
-    PluginFailure,
-    PluginInfo,
-    PluginLoadWarning,
-    PluginManager,
-    get_plugin_manager,
-)
-from imbi_toolkit.plugins.toolkit import Toolkit
+from __future__ import annotations
+
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from imbi_toolkit.hookspecs import hookimpl
+    from imbi_toolkit.plugins.errors import (
+        PluginError,
+        PluginHookError,
+        PluginLoadError,
+        PluginValidationError,
+        RefusedError,
+    )
+    from imbi_toolkit.plugins.manager import (
+        ENTRY_POINT_GROUP,
+        PluginFailure,
+        PluginInfo,
+        PluginLoadWarning,
+        PluginManager,
+        get_plugin_manager,
+    )
+    from imbi_toolkit.plugins.toolkit import Toolkit
 
 __all__ = [
     'ENTRY_POINT_GROUP',
@@ -43,3 +53,33 @@ __all__ = [
     'get_plugin_manager',
     'hookimpl',
 ]
+
+# Public name -> module that defines it; resolved lazily by ``__getattr__``.
+_LAZY: dict[str, str] = {
+    'hookimpl': 'imbi_toolkit.hookspecs',
+    'PluginError': 'imbi_toolkit.plugins.errors',
+    'PluginHookError': 'imbi_toolkit.plugins.errors',
+    'PluginLoadError': 'imbi_toolkit.plugins.errors',
+    'PluginValidationError': 'imbi_toolkit.plugins.errors',
+    'RefusedError': 'imbi_toolkit.plugins.errors',
+    'ENTRY_POINT_GROUP': 'imbi_toolkit.plugins.manager',
+    'PluginFailure': 'imbi_toolkit.plugins.manager',
+    'PluginInfo': 'imbi_toolkit.plugins.manager',
+    'PluginLoadWarning': 'imbi_toolkit.plugins.manager',
+    'PluginManager': 'imbi_toolkit.plugins.manager',
+    'get_plugin_manager': 'imbi_toolkit.plugins.manager',
+    'Toolkit': 'imbi_toolkit.plugins.toolkit',
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -209,3 +209,16 @@ def test_shared_manager_is_built_once(monkeypatch):
 
     assert isinstance(first, PluginManager)
     assert manager_module.get_plugin_manager() is first
+
+
+def test_the_pytest_fixture_module_does_not_import_the_client():
+    # pytest imports it in every test run (entry point pytest11).
+    code = (
+        'import sys, imbi_toolkit.plugins.testing; '
+        "print(sorted(m for m in ('httpx', 'pydantic', 'imbi_toolkit.api') "
+        'if m in sys.modules))'
+    )
+    result = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == '[]'
