@@ -18,9 +18,9 @@ import typing
 
 import httpx
 
-# The only headers `http.cookiejar.CookieJar.extract_cookies` reads; without
-# them it stores nothing.
-_COOKIE_HEADERS = ('set-cookie', 'set-cookie2')
+# `http.cookiejar.CookieJar.extract_cookies` reads only Set-Cookie and
+# Set-Cookie2; without them it stores nothing.
+_COOKIE_HEADER = b'set-cookie'
 
 
 class LeanCookies(httpx.Cookies):
@@ -28,8 +28,11 @@ class LeanCookies(httpx.Cookies):
 
     def extract_cookies(self, response: httpx.Response) -> None:
         """Store the response's cookies, if it sets any."""
-        headers = response.headers
-        if any(name in headers for name in _COOKIE_HEADERS):
+        # One pass over the raw names (case-insensitive) is cheaper than
+        # two `in` lookups, which encode the key and scan the list each.
+        if any(
+            name.lower().startswith(_COOKIE_HEADER) for name, _ in response.headers.raw
+        ):
             super().extract_cookies(response)
 
 

@@ -177,6 +177,31 @@ def _item_keys(items: list[typing.Any]) -> list[bytes | str]:
         return list(map(repr, items))
 
 
+def _plan(a: list[typing.Any], b: list[typing.Any]) -> lists.ListPlan:
+    """Plan a list edit, matching items by cheap keys where that is safe."""
+    kinds = set(map(type, a))
+    kinds.update(map(type, b))
+    if kinds == {str}:
+        return lists.plan(a, b)  # a str equals nothing but an equal str
+    if kinds == {dict}:
+        # The values of a dict, as a tuple, hash in C; equal tuples only say
+        # "maybe equal" (1 == True, keys unseen), so the pairs are checked.
+        try:
+            plan = lists.plan(
+                list(map(tuple, map(dict.values, a))),
+                list(map(tuple, map(dict.values, b))),
+            )
+        except TypeError:  # a nested dict or list is not hashable
+            pass
+        else:
+            pairs = plan.staying + plan.moved
+            xs = [a[old] for old, _ in pairs]
+            ys = [b[new] for _, new in pairs]
+            if all(map(_eq, xs, ys)) and same_batch(xs, ys):
+                return plan
+    return lists.plan(_item_keys(a), _item_keys(b))
+
+
 def _diff_by_keys(
     a: list[typing.Any],
     b: list[typing.Any],
@@ -184,7 +209,7 @@ def _diff_by_keys(
     path: str,
     ops: list[Operation],
 ) -> None:
-    plan = lists.plan(_item_keys(a), _item_keys(b))
+    plan = _plan(a, b)
     for index in sorted(plan.removed, reverse=True):
         ops.append({'op': 'remove', 'path': f'{path}/{offset + index}'})
     removed = set(plan.removed)

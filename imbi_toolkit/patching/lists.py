@@ -20,6 +20,9 @@ import operator
 import typing
 from collections import abc
 
+# Up to this many items, simulating the moves on a list beats the Fenwick tree.
+_SMALL = 32
+
 
 @dataclasses.dataclass(slots=True)
 class ListPlan:
@@ -38,9 +41,14 @@ def plan(
     """Plan turning a list with item keys `keys_a` into one with `keys_b`."""
     pairs = _match(keys_a, keys_b)  # (a, b), ordered by b
     in_order = _longest_increasing([a for a, _ in pairs])
-    staying = [pairs[i] for i in in_order]
-    staying_set = set(in_order)
-    moved = [pair for i, pair in enumerate(pairs) if i not in staying_set]
+    if len(in_order) == len(pairs):
+        staying, moved = pairs, []
+    else:
+        staying = [pairs[i] for i in in_order]
+        staying_set = set(in_order)
+        moved = [pair for i, pair in enumerate(pairs) if i not in staying_set]
+    if len(pairs) == len(keys_a) == len(keys_b):  # a reordering only
+        return ListPlan([], [], moved, staying, [])
     matched_a = {a for a, _ in pairs}
     matched_b = {b for _, b in pairs}
     gone = [a for a in range(len(keys_a)) if a not in matched_a]
@@ -67,6 +75,8 @@ def move_steps(
     current index of a slot is the count of occupied slots before it.
     """
     by_rank = sorted(survivors, key=target.__getitem__)
+    if len(survivors) <= _SMALL:
+        return _move_steps_small(survivors, by_rank, stationary)
     rank_of = {item: rank for rank, item in enumerate(by_rank)}
     slot_orig: dict[int, int] = {}
     slot_final: dict[int, int] = {}
@@ -85,16 +95,59 @@ def move_steps(
         counter += 1
         if item in stationary:
             chain_after(rank_of[item] + 1)
-    occupied = [slot_orig[item] for item in survivors]
+    # A Fenwick tree over the slots: the count of occupied slots before a
+    # slot is the current list index of whatever occupies it.
+    size = counter
+    tree = [0] * (size + 1)
+    for slot in slot_orig.values():
+        tree[slot + 1] = 1
+    for position in range(1, size + 1):  # build in O(n)
+        parent = position + (position & -position)
+        if parent <= size:
+            tree[parent] += tree[position]
     steps = []
+    # The Fenwick steps are inlined: this loop runs once per moved item.
     for item in by_rank:
         if item in stationary:
             continue
-        source = bisect.bisect_left(occupied, slot_orig[item])
-        del occupied[source]
-        final = slot_final[item]
-        destination = bisect.bisect_left(occupied, final)
-        occupied.insert(destination, final)
+        slot = slot_orig[item]
+        source = 0
+        position = slot
+        while position:
+            source += tree[position]
+            position &= position - 1
+        position = slot + 1
+        while position <= size:
+            tree[position] -= 1
+            position += position & -position
+        slot = slot_final[item]
+        destination = 0
+        position = slot
+        while position:
+            destination += tree[position]
+            position &= position - 1
+        position = slot + 1
+        while position <= size:
+            tree[position] += 1
+            position += position & -position
+        if source != destination:
+            steps.append((source, destination))
+    return steps
+
+
+def _move_steps_small(
+    survivors: list[int], by_rank: list[int], stationary: set[int]
+) -> list[tuple[int, int]]:
+    """The same moves as `move_steps`, found by simulating a short list."""
+    current = list(survivors)
+    steps = []
+    for rank, item in enumerate(by_rank):
+        if item in stationary:
+            continue
+        source = current.index(item)
+        del current[source]
+        destination = current.index(by_rank[rank - 1]) + 1 if rank else 0
+        current.insert(destination, item)
         if source != destination:
             steps.append((source, destination))
     return steps

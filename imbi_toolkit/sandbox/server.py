@@ -31,14 +31,17 @@ class _Server(uvicorn.Server):
 def bind(host: str, port: int) -> socket.socket:
     """Bind a listening TCP socket; port 0 picks a free port."""
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
-    # The protocol must be IPPROTO_TCP, not 0 as socket.create_server leaves
-    # it: asyncio sets TCP_NODELAY only on sockets that say so, and without
-    # it Nagle and delayed ACKs add ~40 ms to every keep-alive response.
+    # proto=IPPROTO_TCP, not socket.create_server's 0: asyncio sets
+    # TCP_NODELAY only on accepted sockets whose proto says TCP, and without
+    # it every answer on a kept-alive connection waits ~40 ms for the
+    # client's delayed ACK.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((host, port))
-        sock.listen(socket.SOMAXCONN)
+        sock.listen()
     except BaseException:
         sock.close()
         raise
