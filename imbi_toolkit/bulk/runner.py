@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import typing
+import warnings
 from collections import abc
 
 from imbi_toolkit.api import errors
@@ -146,8 +147,14 @@ class _Bar(typing.Protocol):
 
 
 def _progress_bar(total: int, description: str, *, enabled: bool) -> _Bar:
-    # Imported on use: tqdm.auto probes for Jupyter (no stubs are installed).
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    # Imported on use (no stubs are installed). tqdm.auto picks a widget in
+    # Jupyter; without ipywidgets it warns and draws a text bar, which is
+    # what we want anyway, so the warning is not shown.
+    from tqdm.std import TqdmWarning  # type: ignore[import-untyped]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', TqdmWarning)
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     return typing.cast(
         _Bar,

@@ -14,7 +14,6 @@ from traitlets import Bool, Float, Int, Unicode, default, observe
 from imbi_toolkit.magics import (
     arguments,
     display,
-    documents,
     errors,
     session,
     snapshots,
@@ -298,7 +297,7 @@ class ImbiMagics(Magics):
         project = self._call(
             lambda client: _find_project(client, org_slug, args.project)
         )
-        document = documents.patchable(project)
+        document = _patchable(project)
         self._user_ns()[args.variable] = self.snapshots.keep(
             args.variable, org_slug, str(project['id']), document
         )
@@ -334,15 +333,16 @@ class ImbiMagics(Magics):
     def _preview(
         self, variable: str, target: Document, test_ops: bool | None
     ) -> PatchPreview:
-        from imbi_toolkit.magics import preview
+        from imbi_toolkit import patching
+        from imbi_toolkit.magics.preview import PatchPreview
 
         snapshot = self._snapshot(variable)
         use_tests = self.test_ops if test_ops is None else test_ops
         try:
-            ops = preview.operations(snapshot.document, target, test_ops=use_tests)
-        except TypeError as exc:
-            raise UsageError(f'{variable!r} is not JSON: {exc}') from None
-        return preview.PatchPreview(snapshot.label, snapshot.document, ops)
+            patch = patching.diff(snapshot.document, target, tests=use_tests)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f'{variable!r} cannot be sent: {exc}') from None
+        return PatchPreview(snapshot.label, patch)
 
     def _do_diff(
         self, args: argparse.Namespace, cell: str | None
@@ -381,7 +381,7 @@ class ImbiMagics(Magics):
             variable,
             snapshot.org_slug,
             snapshot.project_id,
-            documents.patchable(project),
+            _patchable(project),
         )
         result.sent = True
         return result, result
@@ -595,20 +595,25 @@ def _target_from_cell(
 
 
 def _apply(ops: list[typing.Any], snapshot: Document) -> Document:
-    import jsonpatch
-    import jsonpointer
+    from imbi_toolkit.patching import Patch, PatchValidationError
 
+    if not all(isinstance(op, dict) for op in ops):
+        raise UsageError('a JSON Patch is a list of operations (JSON objects)')
     try:
-        patched = jsonpatch.JsonPatch(ops).apply(snapshot)
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise UsageError(f'the patch does not apply to the snapshot: {exc}') from None
-    except (TypeError, KeyError, AttributeError) as exc:
+        patched = Patch(ops).apply(snapshot)
+    except PatchValidationError as exc:
         raise UsageError(
-            f'the patch is not a list of JSON Patch operations: {exc}'
+            f'the patch does not apply to the snapshot: {exc}'.replace('\n', ' ')
         ) from None
     if not isinstance(patched, dict):
         raise UsageError('the patch must leave a document (a JSON object)')
-    return typing.cast(Document, patched)
+    return copy.deepcopy(patched)
+
+
+def _patchable(project: Document) -> Document:
+    from imbi_toolkit.patching import patchable
+
+    return patchable(project)
 
 
 ImbiMagics.imbi.__doc__ = arguments.DOC

@@ -42,6 +42,11 @@ def _translate(exc: Exception) -> BaseException | None:
     plugin_errors = sys.modules.get('imbi_toolkit.plugins.errors')
     if plugin_errors is not None and isinstance(exc, plugin_errors.PluginError):
         return UsageError(f'{type(exc).__name__}: {exc}')
+    patching_errors = sys.modules.get('imbi_toolkit.patching.errors')
+    if patching_errors is not None and isinstance(
+        exc, patching_errors.PatchValidationError
+    ):
+        return UsageError(str(exc).replace('\n', ' '))
     if isinstance(exc, ValueError) and type(exc).__module__ == 'builtins':
         # The client's argument checks (path segments, statuses...) say
         # what is wrong and how to fix it.

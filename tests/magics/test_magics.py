@@ -202,7 +202,7 @@ def test_cell_with_a_python_expression(ip: InteractiveShell) -> None:
         ('42', 'the cell gave a int'),
         ('[{"op": "remove", "path": "/nope"}]', 'does not apply to the snapshot'),
         ('[{"op": "frob", "path": "/name"}]', 'does not apply to the snapshot'),
-        ('[1, 2]', 'Operation must be an object'),
+        ('[1, 2]', 'a JSON Patch is a list of operations'),
     ],
 )
 def test_cell_mistakes_are_usage_errors(

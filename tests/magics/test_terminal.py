@@ -60,8 +60,8 @@ def test_an_interactive_terminal_session(
     assert 'Out[2]: []' in out
     assert f'Connected to {sandbox.base_url}/ as admin@example.com' in out
     assert 'billing-api' in out and 'projects in engineering' in out
-    assert 'billing-api: 1 change (+1 test ops), not sent; add --send to send' in out
-    assert 'billing-api: 1 change (+1 test ops), sent' in out
+    assert 'billing-api: 1 change (+1 test op), not sent; add --send to send' in out
+    assert 'billing-api: 1 change (+1 test op), sent' in out
     assert 'billing-api: no changes' in out
     assert 'Release 7.7.7 (abcdef1) of billing-api' in out
     assert 'Recorded success of 7.7.7 in production for billing-api' in out
