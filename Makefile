@@ -32,5 +32,15 @@ demo: $(STAMP)
 	$(BIN)/python -m imbi_toolkit.magics.notebooks notebooks/quickstart.ipynb \
 		--output notebooks/executed/quickstart.ipynb
 
+# Extra command, not part of `make test`: the benchmarks (under 10 minutes).
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -27,7 +27,6 @@ catching `httpx.RequestError` and the retry rules keep working.
 
 from __future__ import annotations
 
-import contextlib
 import ssl
 import typing
 from collections import abc
@@ -80,14 +79,6 @@ def _to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.Transpo
     return httpx_type(message, request=request)
 
 
-@contextlib.contextmanager
-def _mapped_errors(request: httpx.Request) -> abc.Iterator[None]:
-    try:
-        yield
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        raise _to_httpx_error(exc, request) from exc
-
-
 class _ResponseStream(httpx.AsyncByteStream):
     """The body of an aiohttp response, read as it arrives."""
 
@@ -96,9 +87,11 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> abc.AsyncIterator[bytes]:
-        with _mapped_errors(self._request):
+        try:
             async for chunk in self._response.content.iter_any():
                 yield chunk
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _to_httpx_error(exc, self._request) from exc
 
     async def aclose(self) -> None:
         # Hands the connection back to the pool when the body was read
@@ -204,7 +197,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data = _iterate(request.stream)
             headers = headers.copy()
             headers.pop('transfer-encoding', None)
-        with _mapped_errors(request):
+        try:
             response = await session.request(
                 request.method,
                 # httpx has already percent-encoded the URL: keep it as is.
@@ -215,6 +208,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=self._timeout(request),
                 server_hostname=_sni_hostname(request),
             )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            # Plain try/except: a contextmanager costs ~1.5 us per request.
+            raise _to_httpx_error(exc, request) from exc
         extensions: dict[str, typing.Any] = {'http_version': b'HTTP/1.1'}
         if response.reason:
             extensions['reason_phrase'] = response.reason.encode('ascii', 'replace')

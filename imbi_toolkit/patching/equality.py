@@ -75,16 +75,19 @@ def same_batch(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
 
     The caller must already know that `xs[i] == ys[i]` for every `i`.
     """
-    if all(map(_is, xs, ys)):
+    differ = list(map(_is_not, xs, ys))
+    if not any(differ):
         return True
+    xs = list(_compress(xs, differ))
+    ys = list(_compress(ys, differ))
     if _leaves_shared(xs, ys):
-        return _same_by_walk(xs, ys)
+        return _walk_differing(xs, ys)
     try:
         if marshal.dumps(xs, _MARSHAL_VERSION) == marshal.dumps(ys, _MARSHAL_VERSION):
             return True
     except ValueError:  # a type marshal does not know (e.g. a subclass)
         pass
-    return _same_by_walk(xs, ys)
+    return _walk_differing(xs, ys)
 
 
 def _same_float(x: float, y: float) -> bool:
@@ -113,20 +116,25 @@ def _same_by_walk(xs: abc.Iterable[typing.Any], ys: abc.Iterable[typing.Any]) ->
     """Walk pairs whose leaves are mostly shared: C-level identity checks
     settle each dict or list whose items are all the same objects."""
     differ = list(map(_is_not, xs, ys))
-    for x, y in zip(_compress(xs, differ), _compress(ys, differ), strict=True):
+    return _walk_differing(list(_compress(xs, differ)), list(_compress(ys, differ)))
+
+
+def _walk_differing(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
+    """`_same_by_walk` for pairs already known not to be the same object."""
+    for x, y in zip(xs, ys, strict=True):
         kind = type(x)
         if kind is not type(y):
             return False
         if kind is dict:
-            # Equal dicts have the same keys; their values line up by
-            # position only if the keys come in the same order.
-            if not all(map(_is, x, y)) and list(x) != list(y):
-                return False
             values_x = x.values()
             values_y = y.values()
             if not all(map(_is, values_x, values_y)) and not _same_by_walk(
                 values_x, values_y
             ):
+                return False
+            # Equal dicts have the same keys; their values line up by
+            # position only if the keys come in the same order.
+            if not all(map(_is, x, y)) and list(x) != list(y):
                 return False
         elif kind is list:
             if not all(map(_is, x, y)) and not _same_by_walk(x, y):

@@ -82,7 +82,7 @@ async def call_each(
         # Inlined rather than a helper coroutine: this loop runs around every
         # request, and pluggy's own calls are positional too.
         try:
-            result = impl.function(*[kwargs[name] for name in impl.argnames])
+            result = impl.function(*impl.arguments(kwargs))
             if result is not None and inspect.isawaitable(result):
                 result = await result
         except Exception as exc:
@@ -117,7 +117,7 @@ async def call_chain(
     trace = manager.trace_calls
     for impl in manager.implementations(hook):
         try:
-            result = impl.function(*[kwargs[name] for name in impl.argnames])
+            result = impl.function(*impl.arguments(kwargs))
             if result is not None and inspect.isawaitable(result):
                 result = await result
         except Exception as exc:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib.metadata
+import operator
 import os
 import re
 import threading
@@ -85,11 +86,34 @@ class PluginFailure:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class HookImpl:
-    """One plugin's implementation of a hook, ready to call."""
+    """One plugin's implementation of a hook, ready to call.
+
+    Attributes:
+        plugin: The plugin's registered name.
+        function: The implementation.
+        argnames: The hook arguments it takes, in its own order.
+        arguments: Picks those arguments, positionally, out of the hook's
+            keyword arguments (built once: this runs around every request).
+    """
 
     plugin: str
     function: abc.Callable[..., object]
     argnames: tuple[str, ...]
+    arguments: abc.Callable[[abc.Mapping[str, object]], tuple[object, ...]]
+
+
+def _picker(
+    argnames: tuple[str, ...],
+) -> abc.Callable[[abc.Mapping[str, object]], tuple[object, ...]]:
+    if len(argnames) >= 2:
+        return typing.cast(
+            abc.Callable[[abc.Mapping[str, object]], tuple[object, ...]],
+            operator.itemgetter(*argnames),
+        )
+    if argnames:
+        name = argnames[0]
+        return lambda kwargs: (kwargs[name],)
+    return lambda kwargs: ()
 
 
 def _env_flag(name: str) -> bool:
@@ -209,6 +233,7 @@ class PluginManager(pluggy.PluginManager):
                 self.get_name(impl.plugin) or impl.plugin_name,
                 impl.function,
                 tuple(impl.argnames),
+                _picker(tuple(impl.argnames)),
             )
             for impl in reversed(caller.get_hookimpls())
         )

@@ -81,7 +81,8 @@ class Toolkit:
     ) -> None:
         self.client = client
         self._manager = plugin_manager
-        self._prepared = False
+        # Set once `imbi_client_created` has run: the fast path of every call.
+        self._ready: manager_module.PluginManager | None = None
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} client={self.client!r}>'
@@ -93,15 +94,14 @@ class Toolkit:
             self._manager = manager_module.get_plugin_manager()
         return self._manager
 
-    async def _ready(self) -> manager_module.PluginManager:
-        manager = self._manager or self.plugin_manager
-        if not self._prepared:
-            if self.client not in manager.prepared_clients:
-                manager.prepared_clients.add(self.client)
-                await calling.call_each(
-                    manager, 'imbi_client_created', {'client': self.client}
-                )
-            self._prepared = True
+    async def _prepare(self) -> manager_module.PluginManager:
+        manager = self.plugin_manager
+        if self.client not in manager.prepared_clients:
+            manager.prepared_clients.add(self.client)
+            await calling.call_each(
+                manager, 'imbi_client_created', {'client': self.client}
+            )
+        self._ready = manager
         return manager
 
     async def create_release(
@@ -132,7 +132,7 @@ class Toolkit:
             ImbiStatusError: When the API refused the release.
             ImbiTransportError: When the API could not be reached.
         """
-        manager = await self._ready()
+        manager = self._ready or await self._prepare()
         client = self.client
         kwargs: dict[str, object] = {
             'client': client,
@@ -243,7 +243,7 @@ class Toolkit:
                 'give the release either as release_id= or as tag= and/or '
                 'committish=, not both and not neither'
             )
-        manager = await self._ready()
+        manager = self._ready or await self._prepare()
         if release_id is None:
             release_id = await self.client.resolve_release_id(
                 org_slug, project_id, tag=tag, committish=committish
@@ -287,7 +287,7 @@ class Toolkit:
             ImbiStatusError: When the API refused the patch.
             ImbiTransportError: When the API could not be reached.
         """
-        manager = await self._ready()
+        manager = self._ready or await self._prepare()
         kwargs: dict[str, object] = {
             'client': self.client,
             'org_slug': org_slug,
@@ -323,7 +323,7 @@ class Toolkit:
             The user's email, or `None` when nobody or more than one user
             matches.
         """
-        manager = await self._ready()
+        manager = self._ready or await self._prepare()
         kwargs: dict[str, object] = {
             'client': self.client,
             'plugin_slug': plugin_slug,

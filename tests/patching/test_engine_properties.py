@@ -94,3 +94,23 @@ def test_reversed_list_is_moves() -> None:
     operations = diff_json({'l': items}, {'l': items[::-1]})
     assert [operation['op'] for operation in operations] == ['move'] * 9
     assert jsonpatch.apply_patch({'l': items}, operations) == {'l': items[::-1]}
+
+
+def test_verification_catches_wrong_operations() -> None:
+    before = {'l': [1, 2, 3], 'x': 1}
+    after = {'l': [0, 1, 2, 3], 'x': 1}
+    assert verifies(before, after, [{'op': 'add', 'path': '/l/0', 'value': 0}])
+    assert not verifies(before, after, [{'op': 'add', 'path': '/l/1', 'value': 0}])
+    assert not verifies(before, after, [{'op': 'add', 'path': '/l/0', 'value': False}])
+    assert not verifies(before, after, [{'op': 'remove', 'path': '/l/9'}])
+
+
+def test_default_verification_trusts_untouched_values_full_does_not() -> None:
+    before = {'a': 1, 'b': 1}
+    after = {'a': 1, 'b': 2}
+    # Touched-only: nothing touched /b, so the engine's verdict is trusted.
+    assert verifies(before, after, [])
+    assert not verifies(before, after, [], full=True)
+    assert verifies(
+        before, after, [{'op': 'replace', 'path': '/b', 'value': 2}], full=True
+    )

@@ -1,0 +1,1 @@
+"""imbi-toolkit's benchmarks: `make bench` (never part of `make test`)."""

@@ -1,0 +1,642 @@
+"""Run every benchmark, print one table and write `benchmarks/RESULTS.md`.
+
+`make bench` runs this. Each benchmark runs in a process of its own, with a
+time limit, so that the whole run stays under 10 minutes and stops by itself;
+one that fails or runs out of time is reported as such in the table, never
+replaced by a number. Benchmarks owned by other parts of the project
+(`bench_diff.py`, `bench_load_ext.py`, `bench_sandbox.py`) are called when
+present and reported as missing when not.
+
+    .venv/bin/python -m benchmarks.run [--quick] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+import typing
+
+from benchmarks import common
+
+RESULTS = os.path.join(common.REPO, 'benchmarks', 'RESULTS.md')
+TOTAL_BUDGET_S = 570.0  # under 10 minutes, with room for the set-up
+
+Json = dict[str, typing.Any]
+
+
+@dataclasses.dataclass
+class Section:
+    """One benchmark's outcome: its report, or why there is none."""
+
+    name: str
+    command: list[str]
+    report: Json | None = None
+    text: str = ''
+    problem: str = ''
+    seconds: float = 0.0
+
+
+def _command_text(command: list[str]) -> str:
+    shown = ['.venv/bin/python' if part == sys.executable else part for part in command]
+    return ' '.join(shown)
+
+
+def run_section(
+    name: str, command: list[str], timeout: float, *, parse_json: bool = True
+) -> Section:
+    """Run ``command`` (printing its progress) and keep its JSON output."""
+    section = Section(name, command)
+    print(f'== {name}: {_command_text(command)}', file=sys.stderr, flush=True)
+    start = time.monotonic()
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=common.REPO,
+            stdout=subprocess.PIPE,
+            text=True,
+            timeout=max(timeout, 5.0),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        section.problem = f'stopped after its {timeout:.0f} s time limit'
+        return section
+    finally:
+        section.seconds = time.monotonic() - start
+    if completed.returncode != 0:
+        section.problem = f'failed (exit status {completed.returncode})'
+        return section
+    section.text = completed.stdout
+    if parse_json:
+        try:
+            section.report = json.loads(completed.stdout)
+        except ValueError:
+            section.problem = 'printed no JSON report'
+    return section
+
+
+def _exists(script: str) -> bool:
+    return os.path.exists(os.path.join(common.REPO, 'benchmarks', script))
+
+
+DIFF_CHILD = """
+import json
+from benchmarks import bench_diff
+rows = bench_diff.rows(sizes={sizes!r}, rounds={rounds}, budget_seconds={budget})
+print(json.dumps({{'rows': rows, 'table': bench_diff.format_table(rows)}}))
+"""
+
+
+def run_all(quick: bool) -> list[Section]:
+    """Run the benchmarks in turn, each within what is left of the budget."""
+    python = sys.executable
+    deadline = time.monotonic() + TOTAL_BUDGET_S
+    # (name, command, share of the remaining budget it may use, JSON?)
+    plan: list[tuple[str, list[str] | None, float, bool]] = []
+    http = (
+        ['--n', '600', '--rounds', '2'] if quick else ['--n', '2000', '--rounds', '5']
+    )
+    plan.append(
+        (
+            'bulk writes',
+            [python, '-m', 'benchmarks.bench_http', *http, '--profile'],
+            0.35,
+            True,
+        )
+    )
+    bulk = ['--projects', '300', '--rounds', '1'] if quick else ['--rounds', '3']
+    plan.append(
+        ('latency hiding', [python, '-m', 'benchmarks.bench_bulk', *bulk], 0.3, True)
+    )
+    plan.append(
+        (
+            '%load_ext',
+            [
+                python,
+                'benchmarks/bench_load_ext.py',
+                '--json',
+                '--rounds',
+                '3' if quick else '9',
+            ]
+            if _exists('bench_load_ext.py')
+            else None,
+            0.3,
+            True,
+        )
+    )
+    sizes = ['1.8 KiB', '30.9 KiB'] if quick else ['1.8 KiB', '30.9 KiB', '299 KiB']
+    rounds, budget = (2, 10) if quick else (3, 60)
+    plan.append(
+        (
+            'diff',
+            [
+                python,
+                '-c',
+                DIFF_CHILD.format(sizes=sizes, rounds=rounds, budget=budget),
+            ]
+            if _exists('bench_diff.py')
+            else None,
+            0.5,
+            True,
+        )
+    )
+    plugin = (
+        ['--n', '300', '--rounds', '2'] if quick else ['--n', '1000', '--rounds', '7']
+    )
+    plan.append(
+        (
+            'plugin layer',
+            [python, '-m', 'benchmarks.bench_plugins', *plugin],
+            0.6,
+            True,
+        )
+    )
+    plan.append(
+        (
+            'sandbox',
+            [
+                python,
+                'benchmarks/bench_sandbox.py',
+                *(
+                    ['--rounds', '1', '--requests', '300']
+                    if quick
+                    else ['--rounds', '3', '--requests', '1000']
+                ),
+            ]
+            if _exists('bench_sandbox.py')
+            else None,
+            1.0,
+            False,
+        )
+    )
+    sections = []
+    for name, command, share, parse_json in plan:
+        if command is None:
+            sections.append(
+                Section(name, [], problem='missing: the script is not there yet')
+            )
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining < 10:
+            sections.append(
+                Section(name, command, problem='not run: the time budget was spent')
+            )
+            continue
+        sections.append(
+            run_section(name, command, remaining * share, parse_json=parse_json)
+        )
+    return sections
+
+
+# -- the summary table ----------------------------------------------------
+
+Row = tuple[str, str, str, str, str]  # benchmark, measured, result, goal, met
+
+
+def _met(ok: bool | None) -> str:
+    return '-' if ok is None else ('yes' if ok else 'NO')
+
+
+def _http_row(rows: list[Json], client: str, concurrency: int) -> Json:
+    return next(
+        r for r in rows if r['client'] == client and r['concurrency'] == concurrency
+    )
+
+
+def summary(sections: dict[str, Section]) -> list[Row]:
+    """One line per measured figure, with its goal."""
+    table: list[Row] = []
+    http = sections['bulk writes']
+    if http.report:
+        rows = http.report['rows']
+        for concurrency in (10, 1):
+            for client, goal in (
+                ('imbi-toolkit[aiohttp]', '>= 0.5x' if concurrency == 10 else ''),
+                ('imbi-toolkit', ''),
+                ('httpx + httpx-aiohttp', ''),
+                ('httpx', ''),
+            ):
+                row = _http_row(rows, client, concurrency)
+                ok = row['ratio_vs_aiohttp'] >= 0.5 if goal else None
+                table.append(
+                    (
+                        f'1. create_release, {concurrency} in flight',
+                        f'{client} / aiohttp (req/s)',
+                        f'{row["ratio_vs_aiohttp"]:.2f}x wall, '
+                        f'{row["cpu_ratio_vs_aiohttp"]:.2f}x CPU '
+                        f'({row["median_rps"]:.0f} req/s)',
+                        goal,
+                        _met(ok),
+                    )
+                )
+    else:
+        table.append(('1. create_release', '', http.problem, '>= 0.5x', 'NO'))
+    bulk = sections['latency hiding']
+    if bulk.report:
+        for row in bulk.report['rows']:
+            table.append(
+                (
+                    f'2. {bulk.report["patches"]} patches, bulk runner, '
+                    f'{bulk.report["latency_ms"]} ms latency',
+                    f'{row["backend"]} backend / ideal {bulk.report["ideal_s"]:.1f} s',
+                    f'{row["ratio_vs_ideal"]:.2f}x ({row["median_s"]:.2f} s)',
+                    f'<= {bulk.report["goal_max_ratio"]}x',
+                    _met(row['ratio_vs_ideal'] <= bulk.report['goal_max_ratio']),
+                )
+            )
+    else:
+        table.append(('2. latency hiding', '', bulk.problem, '<= 1.15x', 'NO'))
+    load = sections['%load_ext']
+    if load.report:
+        added = load.report['added_ms']['lazy']
+        table.append(
+            (
+                '3. %load_ext imbi_toolkit, warm IPython',
+                'added ms vs an empty cell',
+                f'{added:.1f} ms (eager: {load.report["added_ms"]["eager"]:.0f} ms)',
+                f'<= {load.report["budget_ms"]:.0f} ms',
+                _met(added <= load.report['budget_ms']),
+            )
+        )
+    else:
+        table.append(('3. %load_ext', '', load.problem, '<= 40 ms', 'NO'))
+    diff = sections['diff']
+    if diff.report:
+        rows = diff.report['rows']
+        worst = max(rows, key=lambda r: r['ratio'])
+        middle = common.median(r['ratio'] for r in rows)
+        table.append(
+            (
+                '4. diff engine, 1.8-299 KiB documents',
+                'engine / jsonpatch.make_patch',
+                f'median {middle:.3f}x, worst {worst["ratio"]:.3f}x '
+                f'({worst["case"]}, {worst["document"]})',
+                '<= 0.1x, ops <= make_patch',
+                _met(
+                    worst['ratio'] <= 0.1
+                    and all(r['ok'] for r in rows)
+                    and all(r['ops'] <= r['make_patch_ops'] for r in rows)
+                ),
+            )
+        )
+    else:
+        table.append(('4. diff', '', diff.problem, '', 'NO'))
+    plugins = sections['plugin layer']
+    if plugins.report:
+        last = plugins.report['rows'][-1]
+        table.append(
+            (
+                '5. release through the plugin layer',
+                f'{plugins.report["plugins"]} no-op plugins / bare client',
+                f'{last["ratio"]:.3f}x (+{last["added_cpu_us"]:.1f} us CPU per '
+                'request)',
+                f'<= {plugins.report["goal_max_ratio"]}x',
+                _met(plugins.report['goal_met']),
+            )
+        )
+    else:
+        table.append(('5. plugin layer', '', plugins.problem, '<= 1.02x', 'NO'))
+    sandbox = sections['sandbox']
+    table.append(
+        (
+            '6. sandbox capacity',
+            'see below',
+            sandbox.problem or 'measured',
+            '',
+            '-' if not sandbox.problem else 'NO',
+        )
+    )
+    return table
+
+
+def render(table: list[Row]) -> str:
+    """The summary as a Markdown table (also readable in a terminal)."""
+    header = ('benchmark', 'measured (same run)', 'result (medians)', 'goal', 'met')
+    lines = ['| ' + ' | '.join(header) + ' |', '|---|---|---|---|---|']
+    lines += ['| ' + ' | '.join(row) + ' |' for row in table]
+    return '\n'.join(lines)
+
+
+# -- RESULTS.md -------------------------------------------------------------
+
+VERSIONS = (
+    'httpx',
+    'httpcore',
+    'h11',
+    'anyio',
+    'sniffio',
+    'aiohttp',
+    'httpx-aiohttp',
+    'uvicorn',
+    'httptools',
+    'uvloop',
+    'pluggy',
+    'jsonpatch',
+    'ipython',
+    'pydantic-settings',
+)
+
+HTTP_NOTES = """\
+How it is measured: a fresh client per configuration, 200 warm-up requests,
+then N POSTs of the same 6-field release body from `c` workers, each
+checking the 201 and parsing the JSON answer. `wall` ratios are throughput
+ratios against plain aiohttp in the same round (median of the rounds); `CPU`
+ratios compare the client process's CPU time per request the same way, which
+moves less when other processes share the machine. The server runs on one
+CPU, the client on the other (`sched_setaffinity`).
+
+What `imbi-toolkit[aiohttp]` is: the same `Imbi` client (an
+`httpx.AsyncClient`: same request building, hooks, retries, logging) with
+`http_backend='aiohttp'`, which sends the bytes through
+`imbi_toolkit.api.transports.AiohttpTransport`. Every `Imbi` also skips two
+pieces of httpx work that change nothing for it (`imbi_toolkit.api.lean`):
+the cookie jar pass on answers without `Set-Cookie` (~27 us per request:
+httpx builds a `urllib` request and an `email` message for it) and the
+second URL parse when joining a path to the base URL (~38 to ~14 us).
+"""
+
+PROFILE_NOTES = """\
+Where the time goes (cProfile of `create_release` at 10 in flight; shares of
+the profiled time, so relative only). With httpcore, httpcore, anyio and h11
+take the largest shares: the pool's bookkeeping on every request
+(`_assign_requests_to_connections`, `is_idle`, socket polls), anyio's stream
+wrappers and h11's pure-Python parser. With the aiohttp transport, those are
+replaced by aiohttp's C-accelerated parser, and what remains is split between
+aiohttp's own request path (which plain aiohttp also pays) and httpx's
+request and response models (URL parsing and validation, header objects,
+the body stream chain): the part a client that stays an `httpx.AsyncClient`
+keeps paying.
+"""
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+    return lines
+
+
+def _http_section(section: Section) -> list[str]:
+    lines = ['## 1. Bulk writes: `create_release` vs plain clients', '']
+    lines += [f'Command: `{_command_text(section.command)}`', '']
+    if not section.report:
+        return [*lines, f'Not measured: {section.problem}.', '']
+    report = section.report
+    lines += [
+        f'{report["requests"]} requests per configuration, {report["rounds"]} '
+        f'rounds; server: {report["server"]} on CPU {report["server_cpu"]}, '
+        f'client on CPU {report["client_cpu"]}; body {report["release_body_bytes"]} '
+        f'bytes, answer {report["response_body_bytes"]} bytes.',
+        '',
+    ]
+    lines += _table(
+        [
+            'client',
+            'in flight',
+            'req/s',
+            'client CPU us/req',
+            'x aiohttp (wall)',
+            'x aiohttp (CPU)',
+            'connections',
+        ],
+        [
+            [
+                r['client'],
+                str(r['concurrency']),
+                f'{r["median_rps"]:.0f}',
+                f'{r["median_cpu_us"]:.0f}',
+                f'{r["ratio_vs_aiohttp"]:.2f}',
+                f'{r["cpu_ratio_vs_aiohttp"]:.2f}',
+                ', '.join(str(c) for c in r['connections']),
+            ]
+            for r in report['rows']
+        ],
+    )
+    lines += ['', HTTP_NOTES]
+    for profile in report.get('profiles', []):
+        lines += [
+            f'Profile, `{profile["backend"]}` backend: '
+            f'{profile["function_calls_per_request"]:.0f} Python function calls '
+            f'per request ({profile["us_per_request_profiled"]:.0f} us per '
+            'request under the profiler).',
+            '',
+        ]
+        shares = ', '.join(
+            f'{name} {share:.0%}'
+            for name, share in list(profile['share_by_package'].items())[:9]
+        )
+        lines += [f'- by package: {shares}', '- top functions (own time): ']
+        lines[-1] += '; '.join(
+            f'`{f["function"]}` {f["share"]:.1%}' for f in profile['top_functions'][:8]
+        )
+        lines.append('')
+    lines += [PROFILE_NOTES]
+    return lines
+
+
+def _bulk_section(section: Section) -> list[str]:
+    lines = ['## 2. Latency hiding: patches through the bulk runner', '']
+    lines += [f'Command: `{_command_text(section.command)}`', '']
+    if not section.report:
+        return [*lines, f'Not measured: {section.problem}.', '']
+    report = section.report
+    lines += [
+        f'{report["patches"]} projects patched (`replace /description`) by '
+        f'`imbi_toolkit.bulk.run` at {report["concurrency"]} in flight against '
+        f'`imbi-toolkit sandbox --latency-ms {report["latency_ms"]}` (a copy of '
+        'the demo seed with that many projects, on tmpfs); ideal '
+        f'{report["ideal_s"]:.1f} s; {report["rounds"]} rounds, the two '
+        'backends interleaved. Sandbox on CPU '
+        f'{report["server_cpu"]}, client on CPU {report["client_cpu"]}.',
+        '',
+    ]
+    lines += _table(
+        ['backend', 'median s', 'x ideal', 'rounds (s)'],
+        [
+            [
+                r['backend'],
+                f'{r["median_s"]:.2f}',
+                f'{r["ratio_vs_ideal"]:.2f}',
+                ', '.join(f'{x:.2f}' for x in r['rounds_s']),
+            ]
+            for r in report['rows']
+        ],
+    )
+    lines += [
+        '',
+        'The time over the ideal is what the sandbox (a pure-Python server, one '
+        'SQLite write per patch) and the client spend per request on top of the '
+        '20 ms, and the waiting when other processes hold the CPUs.',
+        '',
+    ]
+    return lines
+
+
+def _load_section(section: Section) -> list[str]:
+    lines = ['## 3. `%load_ext imbi_toolkit` in a warm IPython', '']
+    lines += [f'Command: `{_command_text(section.command)}`', '']
+    if not section.report:
+        return [*lines, f'Not measured: {section.problem}.', '']
+    report = section.report
+    lines += _table(
+        ['variant', 'median ms', 'added ms'],
+        [
+            [
+                variant,
+                f'{ms:.1f}',
+                f'{report["added_ms"].get(variant, 0.0):.1f}',
+            ]
+            for variant, ms in report['median_ms'].items()
+        ],
+    )
+    heavy = report.get('heavy_modules_after', {}).get('lazy') or 'none'
+    lines += [
+        '',
+        f'{report["rounds"]} interleaved rounds of fresh interpreters '
+        f'(`benchmarks/bench_load_ext.py`); heavy modules imported by the lazy '
+        f'extension: {heavy}.',
+        '',
+    ]
+    return lines
+
+
+def _diff_section(section: Section) -> list[str]:
+    lines = ['## 4. Diff: the patch engine vs `jsonpatch.make_patch`', '']
+    lines += ['Command: `bench_diff.rows(...)` (see `benchmarks/bench_diff.py`)', '']
+    if not section.report:
+        return [*lines, f'Not measured: {section.problem}.', '']
+    return [*lines, section.report['table'], '']
+
+
+def _plugin_section(section: Section) -> list[str]:
+    lines = ['## 5. Plugin layer: `Toolkit` with no-op plugins vs the bare client', '']
+    lines += [f'Command: `{_command_text(section.command)}`', '']
+    if not section.report:
+        return [*lines, f'Not measured: {section.problem}.', '']
+    report = section.report
+    lines += _table(
+        [
+            'variant',
+            'loopback CPU us/req',
+            'x bare (loopback CPU)',
+            'x bare (loopback wall)',
+            'in-process CPU us/req',
+            'added us',
+            'x bare (headline)',
+        ],
+        [
+            [
+                r['variant'],
+                f'{r["loopback_cpu_us"]:.0f}',
+                f'{r["loopback_cpu_ratio"]:.3f}',
+                f'{r["loopback_wall_ratio"]:.3f}',
+                f'{r["in_process_cpu_us"]:.1f}',
+                f'{r["added_cpu_us"]:+.1f}',
+                f'{r["ratio"]:.3f}',
+            ]
+            for r in report['rows']
+        ],
+    )
+    lines += [
+        '',
+        f'{report["requests"]} sequential releases per variant and round, '
+        f'{report["rounds"]} rounds. Headline: (bare loopback request + the '
+        "layer's added CPU measured in process) / bare loopback request; the "
+        'loopback ratios alone move by more than the layer costs.',
+        '',
+    ]
+    return lines
+
+
+def _sandbox_section(section: Section) -> list[str]:
+    lines = ["## 6. Sandbox capacity (the sandbox's own benchmark)", '']
+    if section.command:
+        lines += [f'Command: `{_command_text(section.command)}`', '']
+    if section.problem:
+        return [*lines, f'Not measured: {section.problem}.', '']
+    return [*lines, '```', section.text.strip(), '```', '']
+
+
+def write_results(
+    sections: dict[str, Section], table: list[Row], info: Json, path: str
+) -> None:
+    """Write RESULTS.md with the machine, versions, commands and figures."""
+    lines = [
+        '# Benchmark results',
+        '',
+        f'Written by `make bench` (`.venv/bin/python -m benchmarks.run`) on '
+        f'{info["date"]} at commit `{info["commit"]}`, in '
+        f'{info["seconds"]:.0f} s. Every figure is a median; every ratio is the '
+        'median of the ratios taken within each round of the same run.',
+        '',
+        '## Machine',
+        '',
+        f'- {info["machine"]["cpu"]}, {info["machine"]["cpus"]} CPUs, '
+        f'{info["machine"]["platform"]}, Python {info["machine"]["python"]}',
+        f'- load average before / after: {info["load_before"]} / '
+        f'{info["machine"]["load_average"]} (the machine is shared: absolute '
+        'figures move a lot from run to run, ratios less)',
+        '- versions: '
+        + ', '.join(f'{name} {version}' for name, version in info['versions'].items()),
+        '',
+        '## Summary',
+        '',
+        render(table),
+        '',
+    ]
+    lines += _http_section(sections['bulk writes'])
+    lines += _bulk_section(sections['latency hiding'])
+    lines += _load_section(sections['%load_ext'])
+    lines += _diff_section(sections['diff'])
+    lines += _plugin_section(sections['plugin layer'])
+    lines += _sandbox_section(sections['sandbox'])
+    with open(path, 'w', encoding='utf-8') as out:
+        out.write('\n'.join(lines).rstrip() + '\n')
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ['git', 'rev-parse', '--short', 'HEAD'],
+            cwd=common.REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--quick', action='store_true', help='fewer, shorter rounds')
+    parser.add_argument(
+        '--no-write', action='store_true', help='print only; leave RESULTS.md'
+    )
+    args = parser.parse_args()
+    start = time.monotonic()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    sections = {section.name: section for section in run_all(args.quick)}
+    table = summary(sections)
+    print()
+    print(render(table))
+    info = {
+        'date': datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC'),
+        'commit': _commit(),
+        'seconds': time.monotonic() - start,
+        'machine': common.machine(),
+        'load_before': load_before,
+        'versions': common.versions(*VERSIONS),
+    }
+    if not args.no_write and not args.quick:
+        write_results(sections, table, info, RESULTS)
+        print(f'\nWrote {os.path.relpath(RESULTS, common.REPO)}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
