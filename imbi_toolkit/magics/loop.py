@@ -123,10 +123,11 @@ class BackgroundLoop:
             )
         future = self.submit(coroutine)
         try:
-            return future.result(timeout)
+            _wait(future, timeout)
         except (KeyboardInterrupt, TimeoutError):
             future.cancel()
             raise
+        return future.result()
 
     def close(
         self,
@@ -161,6 +162,24 @@ class BackgroundLoop:
             thread.join(timeout)
             if not thread.is_alive():
                 loop.close()
+
+
+def _wait(future: concurrent.futures.Future[typing.Any], timeout: float | None) -> None:
+    """Wait for `future` in short slices, so that Ctrl-C is seen promptly.
+
+    A long blocking wait is not always woken by an interrupt (a simulated
+    one, or on some platforms); slices of 0.1 s are, at no cost: the wait
+    ends as soon as the future is done.
+    """
+    import concurrent.futures
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not future.done():
+        remaining = 0.1 if deadline is None else deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f'no result within {timeout} s')
+        concurrent.futures.wait([future], timeout=min(0.1, remaining))
 
 
 async def _cancel_others() -> None:

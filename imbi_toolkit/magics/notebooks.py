@@ -45,7 +45,7 @@ def _kernel_manager() -> abc.Iterator[typing.Any]:
 
 
 def execute(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | nbformat.NotebookNode,
     *,
     env: abc.Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
@@ -54,9 +54,11 @@ def execute(
     """Execute the notebook at `path` and return it with its outputs.
 
     Args:
-        path: The `.ipynb` file (left unchanged).
+        path: The `.ipynb` file (left unchanged), or a notebook, which is
+            executed in place (its outputs are there even when a cell fails).
         env: The kernel's environment (default: this process's).
-        cwd: The kernel's working directory (default: the notebook's).
+        cwd: The kernel's working directory (default: the notebook's folder,
+            or the current directory for a notebook object).
         timeout: Seconds any one cell may take.
 
     Returns:
@@ -69,8 +71,12 @@ def execute(
     import nbclient
     import nbformat
 
-    notebook = nbformat.read(os.fspath(path), as_version=4)  # type: ignore[no-untyped-call]
-    workdir = os.fspath(cwd) if cwd is not None else str(pathlib.Path(path).parent)
+    if isinstance(path, nbformat.NotebookNode):
+        notebook, folder = path, os.getcwd()
+    else:
+        notebook = nbformat.read(os.fspath(path), as_version=4)  # type: ignore[no-untyped-call]
+        folder = str(pathlib.Path(path).parent)
+    workdir = os.fspath(cwd) if cwd is not None else folder
     with _kernel_manager() as manager:
         client = nbclient.NotebookClient(
             notebook,
@@ -79,7 +85,7 @@ def execute(
             resources={'metadata': {'path': workdir}},
         )
         client.execute(env=dict(os.environ if env is None else env))
-    return typing.cast('nbformat.NotebookNode', notebook)
+    return notebook
 
 
 def outputs_text(notebook: nbformat.NotebookNode) -> str:

@@ -37,6 +37,11 @@ class RefusedError(PluginError):
         self.plugin = plugin
         self.hook = hook
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this line instead of a traceback: the refusal is the
+        # message, the host's frames would only hide it.
+        return [f'{type(self).__name__}: {self}']
+
     def __str__(self) -> str:
         if self.plugin is None:
             return self.reason

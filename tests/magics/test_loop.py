@@ -90,3 +90,30 @@ def test_a_timeout_cancels_the_work() -> None:
         assert loop.run(asyncio.sleep(0, result='still usable')) == 'still usable'
     finally:
         loop.close()
+
+
+def test_an_interrupted_wait_cancels_the_work() -> None:
+    # Ctrl-C in a cell interrupts the wait in the main thread; the request
+    # running on the background loop must not carry on unobserved.
+    import _thread
+
+    loop = BackgroundLoop()
+    cancelled = threading.Event()
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            loop.run(slow())
+        assert cancelled.wait(5)
+        assert loop.run(asyncio.sleep(0, result='usable')) == 'usable'
+    finally:
+        timer.cancel()
+        loop.close()

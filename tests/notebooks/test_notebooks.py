@@ -69,3 +69,68 @@ def test_runs_in_a_real_kernel_against_the_sandbox(
     assert errors == []
     for expected in EXPECTED[path.name]:
         assert expected in text, expected
+
+
+def _notebook_of(outputs: list[typing.Any]) -> nbformat.NotebookNode:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cell = new_code_cell('')
+    cell.outputs = outputs
+    return new_notebook(cells=[cell])
+
+
+def _notebook(*sources: str) -> nbformat.NotebookNode:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    return new_notebook(cells=[new_code_cell(source) for source in sources])
+
+
+@pytest.mark.parametrize(
+    ('line', 'ename', 'evalue'),
+    [
+        (
+            '%imbi fetch no-such-project p',
+            'UsageError',
+            "no project 'no-such-project' in engineering: check the id or slug",
+        ),
+        (
+            "project = {'name': 'x'}\n%imbi patch project --send",
+            'UsageError',
+            "'project' was not filled by %imbi fetch",
+        ),
+        (
+            "%imbi fetch billing-api p\np['team_slug'] = 'nobody'\n%imbi patch p --send",
+            'UnprocessableEntityError',
+            "Team 'nobody' not found in organization 'engineering'",
+        ),
+    ],
+)
+def test_a_failing_magic_fails_its_cell_with_one_line(
+    canary_sandbox: typing.Any,
+    tmp_path: pathlib.Path,
+    line: str,
+    ename: str,
+    evalue: str,
+) -> None:
+    import nbclient.exceptions
+
+    canary_sandbox.reset()
+    notebook = _notebook(
+        "%load_ext imbi_toolkit\n%config ImbiMagics.org = 'engineering'",
+        line,
+        "print('not reached')",
+    )
+    env = {**os.environ, **canary_sandbox.env()}
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        notebooks.execute(notebook, env=env, cwd=tmp_path)
+    outputs = notebook.cells[1].outputs
+    shown = notebooks.outputs_text(_notebook_of(outputs))
+    assert f'{ename}: ' in shown and evalue in shown
+    # One line instead of a traceback: nothing from inside httpx or the toolkit.
+    assert 'Traceback' not in shown and 'File "' not in shown and 'httpx' not in shown
+    for output in outputs:
+        if output.output_type == 'error':
+            assert output.ename == ename
+            assert len(output.traceback) == 1
+    assert notebook.cells[2].outputs == []  # the run stopped at the failing cell
+    assert CANARY_TOKEN not in notebooks.outputs_text(notebook)

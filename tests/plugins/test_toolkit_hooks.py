@@ -440,3 +440,11 @@ async def test_tracing_is_off_by_default(toolkit, manager, capsys):
     await toolkit.create_release(ORG, PID, {'committish': 'abc1234', 'title': 'T'})
 
     assert capsys.readouterr().err == ''
+
+
+def test_a_refusal_renders_as_one_line_in_ipython():
+    error = RefusedError('tag is not semver', plugin='semver', hook='imbi_x')
+
+    assert error._render_traceback_() == [
+        "RefusedError: plugin 'semver' refused the request (imbi_x): tag is not semver"
+    ]
