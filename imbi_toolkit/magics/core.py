@@ -47,11 +47,9 @@ def _parser() -> typing.Any:
     return arguments.build_parser()
 
 
-def _settings_default(field: str) -> typing.Any:
-    """The value `Settings` gives `field` from the environment, `.env` or its default.
-
-    The token may be missing at this point: only the other fields are wanted.
-    """
+@functools.cache
+def _defaults_model() -> typing.Any:
+    """`Settings` with the token optional: only the other fields are wanted."""
     import pydantic
 
     from imbi_toolkit.api import Settings
@@ -59,10 +57,18 @@ def _settings_default(field: str) -> typing.Any:
     class Defaults(Settings):
         api_token: pydantic.SecretStr | None = None  # type: ignore[assignment]
 
+    return Defaults
+
+
+def _settings_default(field: str) -> typing.Any:
+    """What `Settings` gives `field` from the environment, `.env` or its default."""
+    import pydantic
+
+    model = _defaults_model()
     try:
-        return getattr(Defaults(), field)
+        return getattr(model(), field)
     except pydantic.ValidationError:
-        return Settings.model_fields[field].default
+        return model.model_fields[field].default
 
 
 @magics_class

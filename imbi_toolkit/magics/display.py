@@ -43,7 +43,6 @@ class Banner:
         user: The user's email, or the principal's description for a
             service account (which `/users/me` does not serve).
         display_name: The user's display name, when known.
-        server_version: The API version, when the server reports one.
     """
 
     def __init__(
@@ -51,12 +50,10 @@ class Banner:
         base_url: str,
         user: str,
         display_name: str | None = None,
-        server_version: str | None = None,
     ) -> None:
         self.base_url = base_url
         self.user = user
         self.display_name = display_name
-        self.server_version = server_version
 
     def _who(self) -> str:
         if self.display_name:

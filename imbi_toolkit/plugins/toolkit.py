@@ -97,10 +97,16 @@ class Toolkit:
     async def _prepare(self) -> manager_module.PluginManager:
         manager = self.plugin_manager
         if self.client not in manager.prepared_clients:
+            # Claimed before the await, so concurrent first calls run the
+            # hook once; released on failure, so the next call tries again.
             manager.prepared_clients.add(self.client)
-            await calling.call_each(
-                manager, 'imbi_client_created', {'client': self.client}
-            )
+            try:
+                await calling.call_each(
+                    manager, 'imbi_client_created', {'client': self.client}
+                )
+            except BaseException:
+                manager.prepared_clients.discard(self.client)
+                raise
         self._ready = manager
         return manager
 

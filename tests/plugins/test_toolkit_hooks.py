@@ -448,3 +448,22 @@ def test_a_refusal_renders_as_one_line_in_ipython():
     assert error._render_traceback_() == [
         "RefusedError: plugin 'semver' refused the request (imbi_x): tag is not semver"
     ]
+
+
+async def test_a_failed_client_created_hook_runs_again_next_time(client, manager):
+    calls = []
+
+    class FlakyOnce:
+        @hookimpl
+        def imbi_client_created(self, client):
+            calls.append(client)
+            if len(calls) == 1:
+                raise RuntimeError('vault unreachable')
+
+    manager.register(FlakyOnce(), name='flaky')
+    toolkit = Toolkit(client, plugin_manager=manager)
+
+    with pytest.raises(PluginHookError, match="'flaky' failed in imbi_client_created"):
+        await toolkit.find_user_by_identity('github', '1')
+    assert await toolkit.find_user_by_identity('github', '1') is None
+    assert len(calls) == 2
