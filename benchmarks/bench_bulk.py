@@ -89,6 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--projects', type=int, default=1000)
     parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--budget', type=float, default=120.0, help='seconds')
     args = parser.parse_args()
     count = max(10, min(args.projects, 5000))
     rounds = max(1, min(args.rounds, 10))
@@ -105,7 +106,10 @@ def main() -> int:
         try:
             common.pin(server_cpu, sandbox.process.pid)
             common.pin(client_cpu)
+            deadline = time.monotonic() + args.budget
             for index in range(rounds):
+                if index >= 1 and time.monotonic() > deadline:
+                    break
                 order = BACKENDS if index % 2 == 0 else BACKENDS[::-1]
                 for backend in order:
                     outcome = asyncio.run(
@@ -143,7 +147,7 @@ def main() -> int:
         'rows': rows,
         'goal_max_ratio': GOAL,
         'goal_met': {r['backend']: r['ratio_vs_ideal'] <= GOAL for r in rows},
-        'rounds': rounds,
+        'rounds': len(seconds[BACKENDS[0]]),
         'server_cpu': sorted(server_cpu) if server_cpu else 'shared',
         'client_cpu': sorted(client_cpu) if client_cpu else 'shared',
     }

@@ -159,13 +159,23 @@ def _server_stats(base: str) -> dict[str, int]:
         return typing.cast(dict[str, int], json.loads(answer.read()))
 
 
-async def measure(base: str, count: int, rounds: int) -> dict[str, typing.Any]:
-    """Run every client at every concurrency, interleaved, ``rounds`` times."""
+async def measure(
+    base: str, count: int, rounds: int, deadline: float
+) -> dict[str, typing.Any]:
+    """Run every client at every concurrency, interleaved, ``rounds`` times.
+
+    Rounds stop early (after at least two) once ``deadline`` (a
+    `time.monotonic` value) has passed, so the run stays bounded.
+    """
     keys = [(name, c) for c in CONCURRENCY for name in CLIENTS]
     rps: dict[str, list[float]] = {f'{n}@{c}': [] for n, c in keys}
     cpu_us: dict[str, list[float]] = {f'{n}@{c}': [] for n, c in keys}
     connections: dict[str, list[int]] = {f'{n}@{c}': [] for n, c in keys}
+    done = 0
     for index in range(rounds):
+        if index >= 2 and time.monotonic() > deadline:
+            break
+        done += 1
         shift = index % len(keys)
         for name, concurrency in keys[shift:] + keys[:shift]:
             _server_stats(base)  # reset the server's counters
@@ -207,6 +217,7 @@ async def measure(base: str, count: int, rounds: int) -> dict[str, typing.Any]:
         if r['client'] == name and r['concurrency'] == concurrency
     )
     return {
+        'rounds_done': done,
         'rows': rows,
         'goal': {'client': name, 'concurrency': concurrency, 'min_ratio': goal},
         'goal_ratio': ratio,
@@ -287,6 +298,9 @@ def main() -> int:
     parser.add_argument('--n', type=int, default=2000, help='requests per run')
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--profile', action='store_true', help='also profile')
+    parser.add_argument(
+        '--budget', type=float, default=300.0, help='seconds for the rounds'
+    )
     args = parser.parse_args()
     count = max(100, min(args.n, 20000))
     rounds = max(1, min(args.rounds, 20))
@@ -295,14 +309,15 @@ def main() -> int:
     with common.uvicorn_server(
         'benchmarks.http_server:app', cpu_set=server_cpu
     ) as base:
-        report = asyncio.run(measure(base, count, rounds))
+        deadline = time.monotonic() + args.budget
+        report = asyncio.run(measure(base, count, rounds, deadline))
         if args.profile:
             report['profiles'] = [
                 profile(base, backend, count) for backend in ('aiohttp', 'httpcore')
             ]
     report.update(
         requests=count,
-        rounds=rounds,
+        rounds=report['rounds_done'],
         server=common.server_features(),
         server_cpu=sorted(server_cpu) if server_cpu else 'shared',
         client_cpu=sorted(client_cpu) if client_cpu else 'shared',

@@ -102,11 +102,13 @@ VARIANTS = ('bare client', 'Toolkit, 0 plugins', '10 no-op plugins')
 
 
 def _interleaved(
-    base: str, count: int, rounds: int
+    base: str, count: int, rounds: int, deadline: float
 ) -> dict[str, dict[str, list[float]]]:
     cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
     wall: dict[str, list[float]] = {v: [] for v in VARIANTS}
     for index in range(rounds):
+        if index >= 2 and time.monotonic() > deadline:
+            break
         shift = index % len(VARIANTS)
         for variant in VARIANTS[shift:] + VARIANTS[:shift]:
             seconds, cpu_seconds = asyncio.run(_measure(base, variant, count))
@@ -119,6 +121,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--n', type=int, default=2000)
     parser.add_argument('--rounds', type=int, default=7)
+    parser.add_argument('--budget', type=float, default=120.0, help='seconds')
     args = parser.parse_args()
     count = max(100, min(args.n, 20000))
     rounds = max(1, min(args.rounds, 30))
@@ -127,8 +130,10 @@ def main() -> int:
     with common.uvicorn_server(
         'benchmarks.http_server:app', cpu_set=server_cpu
     ) as base:
-        loopback = _interleaved(base, count, rounds)
-    in_process = _interleaved('in-process', count * 2, rounds)
+        half = time.monotonic() + args.budget * 0.7
+        loopback = _interleaved(base, count, rounds, half)
+    rounds = len(loopback['cpu']['bare client'])
+    in_process = _interleaved('in-process', count * 2, rounds, float('inf'))
     bare = 'bare client'
     bare_cpu = common.median(loopback['cpu'][bare])
     rows: list[dict[str, typing.Any]] = []

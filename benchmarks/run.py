@@ -29,6 +29,9 @@ TOTAL_BUDGET_S = 570.0  # under 10 minutes, with room for the set-up
 
 Json = dict[str, typing.Any]
 
+# Stands for `--budget SECONDS` in a command until the seconds are known.
+BUDGET = '{budget}'
+
 
 @dataclasses.dataclass
 class Section:
@@ -104,14 +107,19 @@ def run_all(quick: bool) -> list[Section]:
     plan.append(
         (
             'bulk writes',
-            [python, '-m', 'benchmarks.bench_http', *http, '--profile'],
+            [python, '-m', 'benchmarks.bench_http', *http, '--profile', BUDGET],
             0.35,
             True,
         )
     )
     bulk = ['--projects', '300', '--rounds', '1'] if quick else ['--rounds', '3']
     plan.append(
-        ('latency hiding', [python, '-m', 'benchmarks.bench_bulk', *bulk], 0.3, True)
+        (
+            'latency hiding',
+            [python, '-m', 'benchmarks.bench_bulk', *bulk, BUDGET],
+            0.3,
+            True,
+        )
     )
     plan.append(
         (
@@ -151,7 +159,7 @@ def run_all(quick: bool) -> list[Section]:
     plan.append(
         (
             'plugin layer',
-            [python, '-m', 'benchmarks.bench_plugins', *plugin],
+            [python, '-m', 'benchmarks.bench_plugins', *plugin, BUDGET],
             0.6,
             True,
         )
@@ -187,9 +195,13 @@ def run_all(quick: bool) -> list[Section]:
                 Section(name, command, problem='not run: the time budget was spent')
             )
             continue
-        sections.append(
-            run_section(name, command, remaining * share, parse_json=parse_json)
-        )
+        limit = remaining * share
+        if BUDGET in command:
+            # Our own scripts stop their rounds early by themselves, leaving
+            # room for their set-up, profile and report within the limit.
+            at = command.index(BUDGET)
+            command = [*command[:at], '--budget', f'{limit * 0.6:.0f}']
+        sections.append(run_section(name, command, limit, parse_json=parse_json))
     return sections
 
 
@@ -222,16 +234,21 @@ def summary(sections: dict[str, Section]) -> list[Row]:
                 ('httpx', ''),
             ):
                 row = _http_row(rows, client, concurrency)
-                ok = row['ratio_vs_aiohttp'] >= 0.5 if goal else None
+                wall, cpu = row['ratio_vs_aiohttp'], row['cpu_ratio_vs_aiohttp']
+                # Met only when both agree: on a busy machine the wall-clock
+                # ratio can land on either side by luck; CPU time per
+                # request is what throughput is on a quiet one.
+                met = _met(wall >= 0.5 and cpu >= 0.5) if goal else '-'
+                if goal and wall >= 0.5 > cpu:
+                    met = 'NO (wall only)'
                 table.append(
                     (
                         f'1. create_release, {concurrency} in flight',
-                        f'{client} / aiohttp (req/s)',
-                        f'{row["ratio_vs_aiohttp"]:.2f}x wall, '
-                        f'{row["cpu_ratio_vs_aiohttp"]:.2f}x CPU '
+                        f'{client} / aiohttp',
+                        f'{wall:.2f}x req/s, {cpu:.2f}x CPU per request '
                         f'({row["median_rps"]:.0f} req/s)',
                         goal,
-                        _met(ok),
+                        met,
                     )
                 )
     else:
@@ -270,9 +287,10 @@ def summary(sections: dict[str, Section]) -> list[Row]:
         rows = diff.report['rows']
         worst = max(rows, key=lambda r: r['ratio'])
         middle = common.median(r['ratio'] for r in rows)
+        documents = ', '.join(dict.fromkeys(r['document'] for r in rows))
         table.append(
             (
-                '4. diff engine, 1.8-299 KiB documents',
+                f'4. diff engine, {documents} documents',
                 'engine / jsonpatch.make_patch',
                 f'median {middle:.3f}x, worst {worst["ratio"]:.3f}x '
                 f'({worst["case"]}, {worst["document"]})',

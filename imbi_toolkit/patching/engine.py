@@ -65,16 +65,19 @@ def _diff(x: typing.Any, y: typing.Any, path: str, ops: list[Operation]) -> None
 def _diff_dict(
     a: dict[str, typing.Any], b: dict[str, typing.Any], path: str, ops: list[Operation]
 ) -> None:
-    if a.keys() == b.keys():
-        keys = list(a)
-        gone: list[str] = []
-        new: list[str] = []
+    keys = list(a)
+    gone: list[str] = []
+    new: list[str] = []
+    if keys == list(b):  # the usual case: same keys, same order
+        xs = list(a.values())
+        ys = list(b.values())
     else:
-        keys = [key for key in a if key in b]
-        gone = [key for key in a if key not in b]
-        new = [key for key in b if key not in a]
-    xs = list(map(a.__getitem__, keys))
-    ys = list(map(b.__getitem__, keys))
+        if a.keys() != b.keys():
+            gone = [key for key in keys if key not in b]
+            new = [key for key in b if key not in a]
+            keys = [key for key in keys if key in b]
+        xs = list(map(a.__getitem__, keys))
+        ys = list(map(b.__getitem__, keys))
     for index in _suspects(xs, ys):
         x = xs[index]
         y = ys[index]

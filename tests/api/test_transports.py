@@ -368,3 +368,21 @@ async def test_closed_transport_refuses_requests(base_url: str) -> None:
         await client.get(f'{base_url}/echo')
     with pytest.raises(RuntimeError, match='closed'):
         await transport.handle_async_request(httpx.Request('GET', f'{base_url}/'))
+
+
+async def test_head_and_empty_answers(base_url: str) -> None:
+    for client in both_backends(base_url):
+        async with client:
+            head = await client.head('/status/200')
+            empty = await client.delete('/status/204')
+        assert (head.status_code, head.content) == (200, b'')
+        assert head.headers['content-length'] == str(len(b'{"detail": "nope"}'))
+        assert (empty.status_code, empty.content) == (204, b'')
+
+
+async def test_an_explicit_transport_wins_over_the_backend(base_url: str) -> None:
+    transport = httpx.AsyncHTTPTransport()
+    async with Imbi(
+        base_url=base_url, token=TOKEN, transport=transport, http_backend='aiohttp'
+    ) as client:
+        assert client._transport is transport
