@@ -78,6 +78,19 @@ async def test_dropped_connection(
     assert (await http.get('/organizations/')).status_code == 200
 
 
+async def test_answer_lost_after_the_write(
+    imbi_sandbox: SandboxProcess, http: httpx.AsyncClient, billing_api: str
+) -> None:
+    imbi_sandbox.add_fault(
+        method='POST', path='*/releases/', action='drop_after', times=1
+    )
+    url = f'/organizations/engineering/projects/{billing_api}/releases/'
+    with pytest.raises(httpx.RemoteProtocolError):
+        await http.post(url, json={'committish': 'abcdef9', 'title': 'lost answer'})
+    listed = await http.get(url, params={'committish': 'abcdef9'})
+    assert [r['title'] for r in listed.json()] == ['lost answer']
+
+
 async def test_truncated_body(
     imbi_sandbox: SandboxProcess, http: httpx.AsyncClient
 ) -> None:
