@@ -15,7 +15,7 @@ import operator
 import typing
 
 from imbi_toolkit.patching import lists
-from imbi_toolkit.patching.equality import _same_float, same_batch
+from imbi_toolkit.patching.equality import _same_float, same_batch, same_flat_dicts
 from imbi_toolkit.patching.pointer import escape
 
 Operation: typing.TypeAlias = dict[str, typing.Any]
@@ -188,19 +188,20 @@ def _plan(a: list[typing.Any], b: list[typing.Any]) -> lists.ListPlan:
         return lists.plan(a, b)  # a str equals nothing but an equal str
     if kinds == {dict}:
         # The values of a dict, as a tuple, hash in C; equal tuples only say
-        # "maybe equal" (1 == True, keys unseen), so the pairs are checked.
+        # "maybe equal" (1 == True, keys unseen), so the pairs are checked. A
+        # nested dict or list is not hashable, which sends us to marshal.
         try:
             plan = lists.plan(
                 list(map(tuple, map(dict.values, a))),
                 list(map(tuple, map(dict.values, b))),
             )
-        except TypeError:  # a nested dict or list is not hashable
+        except TypeError:
             pass
         else:
             pairs = plan.staying + plan.moved
             xs = [a[old] for old, _ in pairs]
             ys = [b[new] for _, new in pairs]
-            if all(map(_eq, xs, ys)) and same_batch(xs, ys):
+            if same_flat_dicts(xs, ys):
                 return plan
     return lists.plan(_item_keys(a), _item_keys(b))
 

@@ -31,6 +31,8 @@ from collections import abc
 _is = operator.is_
 _is_not = operator.is_not
 _compress = itertools.compress
+_chain = itertools.chain.from_iterable
+_dict_values = dict.values
 # marshal 4 writes back-references for objects that have other references, so
 # equal values can marshal differently; that only makes the check fall back.
 _MARSHAL_VERSION = 4
@@ -88,6 +90,28 @@ def same_batch(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
     except ValueError:  # a type marshal does not know (e.g. a subclass)
         pass
     return _walk_differing(xs, ys)
+
+
+def same_flat_dicts(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
+    """`same_batch` for dicts whose values are hashable scalars.
+
+    The caller must know that `tuple(xs[i].values()) == tuple(ys[i].values())`
+    for every `i`; then the keys, their order and the types of the values are
+    all that is left to check, in a few C-level passes.
+    """
+    if list(_chain(xs)) != list(_chain(ys)):
+        return False
+    values_x = list(_chain(map(_dict_values, xs)))
+    values_y = list(_chain(map(_dict_values, ys)))
+    types = list(map(type, values_x))
+    if types != list(map(type, values_y)):
+        return False
+    if float in types:
+        pick = list(map(_is, types, itertools.repeat(float)))
+        return all(
+            map(_same_float, _compress(values_x, pick), _compress(values_y, pick))
+        )
+    return True
 
 
 def _same_float(x: float, y: float) -> bool:

@@ -114,3 +114,10 @@ def test_default_verification_trusts_untouched_values_full_does_not() -> None:
     assert verifies(
         before, after, [{'op': 'replace', 'path': '/b', 'value': 2}], full=True
     )
+
+
+def test_list_items_differing_only_in_type_or_key_are_not_matched() -> None:
+    before = [{'a': 1}, {'a': 2.0}, {'b': 3}, {'a': 0.0}]
+    after = [{'a': 2}, {'a': True}, {'c': 3}, {'a': -0.0}, {'a': 1}]
+    operations = diff_json(before, after)
+    assert canonical(jsonpatch.apply_patch(before, operations)) == canonical(after)
