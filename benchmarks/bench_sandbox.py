@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import pathlib
 import shutil
 import statistics
@@ -112,13 +113,13 @@ async def _httpx_load(target: Target, path: str, concurrency: int, total: int) -
 
 
 @contextlib.contextmanager
-def _baseline() -> abc.Iterator[str]:
+def _baseline() -> abc.Iterator[tuple[str, int]]:
     command = [sys.executable, str(HERE / '_raw_server.py')]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, bufsize=0)
     try:
         assert server.stdout is not None
         line = server.stdout.readline().decode().strip()
-        yield line.partition('=')[2]
+        yield line.partition('=')[2], server.pid
     finally:
         server.terminate()
         server.wait(10)
@@ -141,13 +142,11 @@ def main() -> int:
     if not (1 <= args.rounds <= 20 and 100 <= args.requests <= 20000):
         parser.error('keep it bounded: 1-20 rounds of 100-20000 requests')
 
-    with process.start_sandbox(seed='demo') as sandbox, _baseline() as baseline_url:
+    with process.start_sandbox(seed='demo') as sandbox, _baseline() as baseline:
+        baseline_url, baseline_pid = baseline
         _pin(sandbox.process.pid, 0)
-        _pin(
-            int(subprocess.check_output(['pgrep', '-f', '_raw_server.py']).split()[0]),
-            0,
-        )
-        _pin(0, 1)
+        _pin(baseline_pid, 0)
+        _pin(os.getpid(), 1)
         projects = httpx.get(
             sandbox.base_url + '/organizations/engineering/projects/',
             headers={'authorization': f'Bearer {sandbox.token}'},
@@ -179,28 +178,22 @@ def main() -> int:
                 results[name].append(asyncio.run(run(args.requests)))
             print(f'round {round_number + 1}/{args.rounds} done', file=sys.stderr)
 
-    print(f'\n{args.requests} requests x {args.rounds} rounds; medians')
-    print(f'{"configuration":<28} {"req/s":>8}  ratio')
+    def ratio(runs: list[float], reference: list[float]) -> float:
+        return statistics.median(r / b for r, b in zip(runs, reference, strict=True))
+
+    print(f'\n{args.requests} requests x {args.rounds} rounds, interleaved; medians')
+    print(f'{"configuration":<28} {"req/s":>7} {"/ baseline":>11} {"/ httpx":>8}')
     for c in args.concurrency:
         baseline_runs = results[f'baseline raw-ASGI      c={c}']
         httpx_runs = results[f'httpx -> /users/me     c={c}']
         for name, runs in results.items():
-            if not name.endswith(f'c={c}'):
-                continue
-            reference, label = (
-                (httpx_runs, 'vs httpx->/users/me')
-                if name.startswith('sandbox')
-                else (baseline_runs, 'vs baseline')
-            )
-            ratio = statistics.median(
-                r / b for r, b in zip(runs, reference, strict=True)
-            )
-            print(f'{name:<28} {statistics.median(runs):>8.0f}  {ratio:.2f} {label}')
-        for name in (f'sandbox GET /status    c={c}', f'sandbox GET /users/me  c={c}'):
-            ratio = statistics.median(
-                r / b for r, b in zip(results[name], baseline_runs, strict=True)
-            )
-            print(f'  {name.strip()} / baseline: {ratio:.2f}')
+            if name.endswith(f'c={c}'):
+                per_baseline = ratio(runs, baseline_runs)
+                per_httpx = ratio(runs, httpx_runs)
+                print(
+                    f'{name:<28} {statistics.median(runs):>7.0f} '
+                    f'{per_baseline:>11.2f} {per_httpx:>8.2f}'
+                )
     return 0
 
 
