@@ -19,6 +19,7 @@ import httpx
 from imbi_toolkit.api import errors, paths
 from imbi_toolkit.api.client import DEPLOYMENT_STATUSES, Imbi
 from imbi_toolkit.bulk.results import Result, Target
+from imbi_toolkit.patching import validation
 
 # Called with the data to journal just before the write goes out.
 Started = cabc.Callable[[dict[str, typing.Any]], None]
@@ -91,15 +92,9 @@ class Patch(Operation):
         self.patch = [dict(op) for op in patch]
         if not self.patch:
             raise ValueError('the patch is empty: pass at least one operation')
-        for index, op in enumerate(self.patch):
-            if op.get('op') not in ('add', 'remove', 'replace', 'move', 'copy', 'test'):
-                raise ValueError(f'patch op {index} has no valid "op": {op!r}')
-            if not isinstance(op.get('path'), str) or not str(op['path']).startswith(
-                '/'
-            ):
-                raise ValueError(
-                    f'patch op {index} needs a "path" starting with "/": {op!r}'
-                )
+        # The same checks as every other way of sending a patch: op names,
+        # pointers, values, read-only paths (PatchValidationError names the op).
+        validation.validate(self.patch)
 
     def spec(self) -> dict[str, typing.Any]:
         return {'patch': self.patch}

@@ -16,6 +16,7 @@ from collections import abc
 import httpx
 
 from imbi_toolkit.api import errors, paths
+from imbi_toolkit.patching import validation
 from imbi_toolkit.plugins import calling
 from imbi_toolkit.plugins import manager as manager_module
 
@@ -301,6 +302,8 @@ class Toolkit:
             The project as the API returned it after the patch.
 
         Raises:
+            PatchValidationError: When an operation is malformed or targets
+                a read-only path (nothing sent).
             RefusedError: When a plugin refused the patch (nothing sent).
             PluginHookError: When a plugin failed.
             ImbiStatusError: When the API refused the patch.
@@ -319,6 +322,9 @@ class Toolkit:
                 manager, 'imbi_before_project_patch', kwargs, 'patch', list
             )
         sent = typing.cast(list[JSONObject], kwargs['patch'])
+        # Checked after the plugins had their say, so what they add is checked
+        # too; a malformed pointer would otherwise be a 500 from the server.
+        validation.validate(sent)
         try:  # errors.translate(), inlined, see create_release
             response = await self.client.patch_project(org_slug, project_id, sent)
         except httpx.TransportError as exc:

@@ -22,7 +22,7 @@ class Sandbox:
 
     def reset(self) -> None:
         """Reload the configured seed and forget every fault rule."""
-        self.store.load(seed.build(self.config.seed))
+        self.store.load(seed.build(self.config.seed, self.config.api_version))
         self.faults.clear()
 
 

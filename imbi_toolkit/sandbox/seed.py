@@ -25,17 +25,45 @@ def _at(days: float, hours: float = 0.0) -> str:
     return (_EPOCH + datetime.timedelta(days=days, hours=hours)).isoformat()
 
 
-def build(name: str) -> SeedData:
-    """Return the named data set.
+def build(name: str, api_version: str = '2.16') -> SeedData:
+    """Return the named data set, as a server of ``api_version`` stores it.
 
     Raises:
         ValueError: When ``name`` is not one of :data:`SEEDS`.
     """
     if name == 'demo':
-        return _demo()
-    if name == 'empty':
-        return _empty()
-    raise ValueError(f'unknown seed {name!r}; choose one of {", ".join(SEEDS)}')
+        data = _demo()
+    elif name == 'empty':
+        data = _empty()
+    else:
+        raise ValueError(f'unknown seed {name!r}; choose one of {", ".join(SEEDS)}')
+    if api_version == '2.11':
+        _as_2_11(data)
+    return data
+
+
+def _as_2_11(data: SeedData) -> None:
+    # Before 2.12 services named third-party services, not integrations;
+    # `current_release` on environment edges arrived in 2.16.1.
+    for project in data.get('projects', ()):
+        project['services'] = [
+            {
+                'third_party_service_slug': service['integration_slug'],
+                'third_party_service_name': service['integration_name'],
+                **{
+                    key: value
+                    for key, value in service.items()
+                    if key not in ('integration_slug', 'integration_name')
+                },
+            }
+            for service in project.get('services', ())
+        ]
+    for edge in data.get('project_environments', ()):
+        edge['properties'] = {
+            key: value
+            for key, value in edge['properties'].items()
+            if key not in ('current_release', 'current_release_at')
+        }
 
 
 def _token_users() -> list[dict[str, typing.Any]]:

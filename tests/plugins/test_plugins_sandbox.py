@@ -13,6 +13,7 @@ from imbi_toolkit_github.testing import FakeGitHub
 
 from imbi_toolkit import hookimpl
 from imbi_toolkit.api import errors, paths
+from imbi_toolkit.patching import PatchValidationError
 from imbi_toolkit.plugins import PluginManager, RefusedError, Toolkit
 
 ORG = 'engineering'
@@ -194,6 +195,29 @@ async def test_patch_through_a_guard_plugin(client, manager, billing_api):
         )
 
     assert project['description'] == 'New'
+
+
+async def test_a_malformed_patch_is_refused_before_sending(
+    client, manager, billing_api
+):
+    class Mangler:
+        @hookimpl
+        def imbi_before_project_patch(self, patch):
+            return [*patch, {'op': 'add', 'path': 'links/wiki', 'value': 'x'}]
+
+    manager.register(Mangler(), name='mangler')
+    toolkit = Toolkit(client, plugin_manager=manager)
+    seen = count_requests(client)
+
+    # The server would answer this pointer with a 500; the plugin's op is
+    # checked like the caller's.
+    with pytest.raises(PatchValidationError, match=r'operation 1: pointer .*"/"'):
+        await toolkit.patch_project(
+            ORG, billing_api, [{'op': 'replace', 'path': '/description', 'value': 'y'}]
+        )
+    with pytest.raises(PatchValidationError, match='read-only'):
+        await toolkit.patch_project(ORG, billing_api, [{'op': 'remove', 'path': '/id'}])
+    assert not [r for r in seen if r.startswith('PATCH')]
 
 
 @pytest.fixture

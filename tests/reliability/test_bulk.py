@@ -234,7 +234,8 @@ def test_journal_survives_a_cut_last_line(tmp_path: pathlib.Path) -> None:
         (lambda: bulk.Deployment('prod', status='success'), 'tag= or committish='),
         (lambda: bulk.Deployment('..', status='success', tag='1'), 'dot segment'),
         (lambda: bulk.Patch([]), 'empty'),
-        (lambda: bulk.Patch([{'op': 'replace', 'path': 'x'}]), 'starting with'),
+        (lambda: bulk.Patch([{'op': 'replace', 'path': 'x'}]), 'must start with "/"'),
+        (lambda: bulk.Patch([{'op': 'remove', 'path': '/id'}]), 'read-only'),
         (lambda: bulk.Release({'title': 't'}), 'committish'),
     ],
 )

@@ -146,7 +146,8 @@ async def record_deployment(request: requests.Request) -> responses.Response:
                 'note': data.note,
             }
         )
-        if data.status == 'success':
+        if data.status == 'success' and sandbox.config.api_version != '2.11':
+            # Since 2.16.1 a success moves the project's current release.
             store.set_current_release(
                 release['project_id'], environment['id'], release['id'], timestamp
             )
