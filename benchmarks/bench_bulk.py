@@ -68,21 +68,44 @@ def make_database(path: str, count: int) -> list[tuple[str, str]]:
 
 
 async def one_run(
-    base_url: str, token: str, backend: str, targets: list[tuple[str, str]], tag: str
+    base_url: str,
+    token: str,
+    server_pid: int,
+    backend: str,
+    targets: list[tuple[str, str]],
+    tag: str,
 ) -> dict[str, typing.Any]:
     from imbi_toolkit.api import Imbi
 
     patch = bulk.Patch([{'op': 'replace', 'path': '/description', 'value': tag}])
     async with Imbi(base_url=base_url, token=token, http_backend=backend) as client:  # type: ignore[arg-type]
-        start = time.perf_counter()
+        server_cpu = _cpu_seconds(server_pid)
+        start, cpu = time.perf_counter(), time.process_time()
         results = await bulk.run(
             client, patch, targets, concurrency=CONCURRENCY, progress=False
         )
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        server_cpu = _cpu_seconds(server_pid) - server_cpu
     counts = results.counts()
     if counts.get('ok', 0) != len(targets):
         raise RuntimeError(f'not every patch succeeded: {counts}')
-    return {'seconds': elapsed, 'counts': counts}
+    return {
+        'seconds': elapsed,
+        'counts': counts,
+        'client_cpu_us': cpu / len(targets) * 1e6,
+        'server_cpu_us': server_cpu / len(targets) * 1e6,
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time used so far by process ``pid`` (0.0 where /proc is absent)."""
+    try:
+        with open(f'/proc/{pid}/stat') as stat:
+            fields = stat.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5), 12 and 13 after ')'.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
 def main() -> int:
@@ -96,6 +119,8 @@ def main() -> int:
     ideal = count / CONCURRENCY * LATENCY_MS / 1000
     server_cpu, client_cpu = common.split_cpus()
     seconds: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
+    client_us: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
+    server_us: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
     # On tmpfs when there is one: SQLite's flush per write must not stand in
     # for network latency (the sandbox's store works in its event loop).
     scratch = '/dev/shm' if os.path.isdir('/dev/shm') else None
@@ -116,12 +141,15 @@ def main() -> int:
                         one_run(
                             sandbox.base_url,
                             sandbox.token,
+                            sandbox.process.pid,
                             backend,
                             targets,
                             f'bench round {index} {backend}',
                         )
                     )
                     seconds[backend].append(outcome['seconds'])
+                    client_us[backend].append(outcome['client_cpu_us'])
+                    server_us[backend].append(outcome['server_cpu_us'])
                     print(
                         f'  round {index + 1}/{rounds} {backend:<9} '
                         f'{outcome["seconds"]:.3f} s ({outcome["counts"]})',
@@ -136,6 +164,8 @@ def main() -> int:
             'median_s': common.median(values),
             'ratio_vs_ideal': common.median(values) / ideal,
             'rounds_s': [round(v, 3) for v in values],
+            'client_cpu_us_per_patch': common.median(client_us[backend]),
+            'server_cpu_us_per_patch': common.median(server_us[backend]),
         }
         for backend, values in seconds.items()
     ]

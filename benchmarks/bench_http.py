@@ -225,6 +225,49 @@ async def measure(
     }
 
 
+# Steps of a request, by function (cumulative time: a step includes what it
+# calls). They overlap (the transport runs inside httpx's send).
+STEPS = (
+    (
+        'Imbi.create_release (whole call)',
+        'imbi_toolkit/api/client.py',
+        'create_release',
+    ),
+    ('httpx build_request', 'httpx/_client.py', 'build_request'),
+    ('  of which URL join (lean)', 'imbi_toolkit/api/lean.py', '_merge_url'),
+    ('httpx send', 'httpx/_client.py', 'send'),
+    (
+        '  of which the transport',
+        'imbi_toolkit/api/transports.py',
+        'handle_async_request',
+    ),
+    (
+        '  of which httpcore',
+        'httpcore/_async/connection_pool.py',
+        'handle_async_request',
+    ),
+    ('  of which aiohttp _request', 'aiohttp/client.py', '_request'),
+    ('  of which cookies (lean)', 'imbi_toolkit/api/lean.py', 'extract_cookies'),
+    ('response body (aread)', 'httpx/_models.py', 'aread'),
+    ('response JSON', 'httpx/_models.py', 'json'),
+)
+
+
+def _steps(
+    stats: dict[typing.Any, typing.Any], count: int
+) -> list[dict[str, typing.Any]]:
+    found = []
+    for label, suffix, function in STEPS:
+        total = sum(
+            cumulative
+            for (filename, _, name), (_, _, _, cumulative, _) in stats.items()
+            if name == function and filename.endswith(suffix)
+        )
+        if total:
+            found.append({'step': label, 'us_per_request': total / count * 1e6})
+    return found
+
+
 def _group(filename: str) -> str:
     if '/site-packages/' in filename:
         return filename.split('/site-packages/', 1)[1].split('/', 1)[0]
@@ -272,6 +315,7 @@ def profile(base: str, backend: str, count: int) -> dict[str, typing.Any]:
     functions.sort(reverse=True)
     return {
         'backend': backend,
+        'steps': _steps(stats.stats, count),  # type: ignore[attr-defined]
         'requests': count,
         'us_per_request_profiled': total / count * 1e6,
         'function_calls_per_request': total_calls / count,

@@ -386,3 +386,16 @@ async def test_an_explicit_transport_wins_over_the_backend(base_url: str) -> Non
         base_url=base_url, token=TOKEN, transport=transport, http_backend='aiohttp'
     ) as client:
         assert client._transport is transport
+
+
+async def test_a_body_left_unread_does_not_spoil_the_next_request(
+    base_url: str,
+) -> None:
+    transport = AiohttpTransport(limits=httpx.Limits(max_connections=1))
+    async with httpx.AsyncClient(base_url=base_url, transport=transport) as client:
+        async with client.stream('GET', '/big') as response:
+            async for _ in response.aiter_raw():
+                break
+        echoed = await client.post('/echo', json={'after': 'break'})
+    assert echoed.status_code == 201
+    assert json.loads(echoed.json()['body']) == {'after': 'break'}
