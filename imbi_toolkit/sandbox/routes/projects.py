@@ -7,6 +7,7 @@ import logging
 from starlette import requests, responses, routing
 
 from imbi_toolkit.sandbox import bodies, context, errors, project_patch, views
+from imbi_toolkit.sandbox.store import Row
 
 LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ async def list_projects(request: requests.Request) -> responses.Response:
 
 def _project_or_404(
     sandbox: context.Sandbox, org_slug: str, project_id: str
-) -> tuple[dict[str, object], dict[str, object]]:
+) -> tuple[Row, Row]:
     org = sandbox.store.organization(org_slug)
     row = sandbox.store.project(org['id'], project_id) if org is not None else None
     if org is None or row is None:
@@ -91,7 +92,7 @@ async def patch_project(request: requests.Request) -> responses.Response:
     except project_patch.InternalError as exc:
         LOGGER.warning('PATCH failed like the real server does (500): %s', exc)
         return errors.internal_server_error()
-    updated = store.project(org['id'], row['id'])  # type: ignore[arg-type]
+    updated = store.project(org['id'], row['id'])
     assert updated is not None
     body = views.project(store, updated, org, with_current_releases=False)
     body['lifecycle_results'] = []
