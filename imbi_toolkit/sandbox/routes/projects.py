@@ -51,7 +51,7 @@ async def list_projects(request: requests.Request) -> responses.Response:
         return responses.JSONResponse([views.project_slim(store, row) for row in rows])
     items = []
     for row in rows:
-        item = views.project(store, row, org)
+        item = views.project(store, row, org, prefix=sandbox.config.prefix)
         item['release_summary'] = None
         items.append(item)
     return responses.JSONResponse(items)
@@ -73,7 +73,9 @@ async def get_project(request: requests.Request) -> responses.Response:
     org, row = _project_or_404(
         sandbox, request.path_params['org_slug'], request.path_params['project_id']
     )
-    return responses.JSONResponse(views.project(sandbox.store, row, org))
+    return responses.JSONResponse(
+        views.project(sandbox.store, row, org, prefix=sandbox.config.prefix)
+    )
 
 
 async def patch_project(request: requests.Request) -> responses.Response:
@@ -94,7 +96,9 @@ async def patch_project(request: requests.Request) -> responses.Response:
         return errors.internal_server_error()
     updated = store.project(org['id'], row['id'])
     assert updated is not None
-    body = views.project(store, updated, org, with_current_releases=False)
+    body = views.project(
+        store, updated, org, with_current_releases=False, prefix=sandbox.config.prefix
+    )
     body['lifecycle_results'] = []
     return responses.JSONResponse(body)
 
