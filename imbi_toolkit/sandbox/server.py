@@ -51,8 +51,8 @@ def bind(host: str, port: int) -> socket.socket:
 def base_url(sock: socket.socket) -> str:
     """The URL clients use to reach a socket bound by :func:`bind`."""
     host, port = sock.getsockname()[:2]
-    if host in ('0.0.0.0', '::'):  # noqa: S104 - only naming the wildcard
-        host = '127.0.0.1'
+    # A wildcard address is reached through loopback (IPv6-only for '::').
+    host = {'0.0.0.0': '127.0.0.1', '::': '::1'}.get(host, host)  # noqa: S104
     if ':' in host:
         host = f'[{host}]'
     return f'http://{host}:{port}'
