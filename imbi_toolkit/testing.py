@@ -58,5 +58,11 @@ def imbi_sandbox_session(
 @pytest.fixture
 def imbi_sandbox(imbi_sandbox_session: SandboxProcess) -> SandboxProcess:
     """The session's demo sandbox, with fresh data and no fault rules."""
+    status = imbi_sandbox_session.process.poll()
+    if status is not None:
+        pytest.fail(
+            f'the session sandbox exited (status {status}); a test must not stop '
+            'imbi_sandbox: start its own with imbi_sandbox_factory'
+        )
     imbi_sandbox_session.reset()
     return imbi_sandbox_session

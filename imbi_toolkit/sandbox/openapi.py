@@ -117,6 +117,12 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
                     _query('project_type'),
                     _query('include_archived', 'boolean'),
                     _query('slim', 'boolean'),
+                    _query(
+                        'integration_slug'
+                        if config.api_version == '2.16'
+                        else 'third_party_service_slug'
+                    ),
+                    _query('identifier'),
                 ],
                 {'200': 'OK'},
             )

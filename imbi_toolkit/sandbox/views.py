@@ -33,6 +33,19 @@ PROTECTED_ENV_KEYS = frozenset(
 )
 
 
+def _model_fields(row: Row) -> Json:
+    """The fields every node's response model starts with."""
+    return {
+        'id': row['id'],
+        'created_at': zulu(row['created_at']),
+        'updated_at': zulu(row['updated_at']),
+        'name': row['name'],
+        'slug': row['slug'],
+        'description': row['description'],
+        'icon': row['icon'],
+    }
+
+
 def organization(row: Row, counts: abc.Mapping[str, int]) -> Json:
     slug = row['slug']
     return {
@@ -53,40 +66,16 @@ def organization(row: Row, counts: abc.Mapping[str, int]) -> Json:
 
 
 def organization_model(row: Row) -> Json:
-    return {
-        'id': row['id'],
-        'created_at': zulu(row['created_at']),
-        'updated_at': zulu(row['updated_at']),
-        'name': row['name'],
-        'slug': row['slug'],
-        'description': row['description'],
-        'icon': row['icon'],
-        'tag_formats': row['tag_formats'],
-    }
+    return {**_model_fields(row), 'tag_formats': row['tag_formats']}
 
 
 def team(row: Row, org: Row) -> Json:
-    return {
-        'id': row['id'],
-        'created_at': zulu(row['created_at']),
-        'updated_at': zulu(row['updated_at']),
-        'name': row['name'],
-        'slug': row['slug'],
-        'description': row['description'],
-        'icon': row['icon'],
-        'organization': organization_model(org),
-    }
+    return {**_model_fields(row), 'organization': organization_model(org)}
 
 
 def project_type(row: Row, org: Row) -> Json:
     return {
-        'id': row['id'],
-        'created_at': zulu(row['created_at']),
-        'updated_at': zulu(row['updated_at']),
-        'name': row['name'],
-        'slug': row['slug'],
-        'description': row['description'],
-        'icon': row['icon'],
+        **_model_fields(row),
         'deployable': row['deployable'],
         'releasable': row['releasable'],
         'tag_formats': row['tag_formats'],
@@ -122,13 +111,7 @@ def environment(row: Row, org: Row, project_count: int) -> Json:
 
 def _project_environment(row: Row, org: Row) -> Json:
     entry: Json = {
-        'id': row['id'],
-        'created_at': zulu(row['created_at']),
-        'updated_at': zulu(row['updated_at']),
-        'name': row['name'],
-        'slug': row['slug'],
-        'description': row['description'],
-        'icon': row['icon'],
+        **_model_fields(row),
         'sort_order': row['sort_order'],
         'label_color': row['label_color'],
         'can_deploy': row['can_deploy'],

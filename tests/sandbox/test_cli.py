@@ -117,3 +117,21 @@ def test_help_lists_the_options() -> None:
         '--token',
     ):
         assert option in result.stdout
+
+
+def test_missing_extra_is_a_clear_error() -> None:
+    code = (
+        'import sys; sys.modules["uvicorn"] = None; '
+        'from imbi_toolkit.cli import main; '
+        'sys.exit(main(["sandbox", "--port", "0"]))'
+    )
+    result = subprocess.run(
+        [sys.executable, '-c', code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "pip install 'imbi-toolkit[sandbox]'" in result.stderr
+    assert 'Traceback' not in result.stderr

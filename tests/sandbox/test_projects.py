@@ -65,6 +65,21 @@ async def test_slim_list_has_only_the_list_fields(http: httpx.AsyncClient) -> No
     assert set(item['team']) == {'name', 'slug'}
 
 
+async def test_list_by_integration_identifier(http: httpx.AsyncClient) -> None:
+    url = '/organizations/engineering/projects/'
+    everything = (await http.get(url, params={'integration_slug': 'github'})).json()
+    assert len(everything) == 24
+    repository = everything[0]['services'][0]['identifier']
+    one = await http.get(
+        url, params={'integration_slug': 'github', 'identifier': repository}
+    )
+    assert [p['id'] for p in one.json()] == [everything[0]['id']]
+    assert (await http.get(url, params={'integration_slug': 'gitlab'})).json() == []
+    alone = await http.get(url, params={'identifier': repository})
+    assert alone.status_code == 422
+    assert alone.json()['detail'].startswith('identifier requires integration_slug')
+
+
 async def test_invalid_boolean_query_is_422(http: httpx.AsyncClient) -> None:
     response = await http.get(
         '/organizations/engineering/projects/', params={'slim': 'maybe'}

@@ -10,6 +10,9 @@ from imbi_toolkit.sandbox import bodies, context, errors, project_patch, views
 
 LOGGER = logging.getLogger(__name__)
 
+# The query parameter (and services key) naming where a project exists.
+SERVICE_PARAMS = {'2.16': 'integration_slug', '2.11': 'third_party_service_slug'}
+
 
 async def list_projects(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
@@ -17,6 +20,15 @@ async def list_projects(request: requests.Request) -> responses.Response:
     include_archived = bodies.query_bool(request, 'include_archived', False)
     slim = bodies.query_bool(request, 'slim', False)
     project_type = request.query_params.get('project_type') or None
+    service_key = SERVICE_PARAMS[sandbox.config.api_version]
+    service = request.query_params.get(service_key)
+    identifier = request.query_params.get('identifier')
+    if identifier is not None and service is None:
+        raise errors.ApiError(
+            422,
+            f'identifier requires {service_key}; an external identifier is '
+            'only meaningful for a specific integration',
+        )
     store = sandbox.store
     org = store.organization(request.path_params['org_slug'])
     if org is None:
@@ -24,6 +36,16 @@ async def list_projects(request: requests.Request) -> responses.Response:
     rows = store.projects(
         org['id'], include_archived=include_archived, project_type=project_type
     )
+    if service is not None:
+        rows = [
+            row
+            for row in rows
+            if any(
+                entry.get(service_key) == service
+                and (identifier is None or entry.get('identifier') == identifier)
+                for entry in row['services']
+            )
+        ]
     if slim:
         return responses.JSONResponse([views.project_slim(store, row) for row in rows])
     items = []
