@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette import applications, exceptions, middleware
+from starlette import applications, exceptions, middleware, routing
 
 from imbi_toolkit.sandbox import auth, context, errors, faults, store
 from imbi_toolkit.sandbox import config as sandbox_config
@@ -34,14 +34,7 @@ def create_app(
     app = applications.Starlette(
         # Starlette's router answers a wrong trailing slash with a 307 to
         # the other form before any handler runs, exactly like Imbi.
-        routes=[
-            *system.ROUTES,
-            *users.ROUTES,
-            *organizations.ROUTES,
-            *projects.ROUTES,
-            *releases.ROUTES,
-            *admin.ROUTES,
-        ],
+        routes=_routes(config.prefix),
         exception_handlers={
             errors.ApiError: errors.handle_api_error,
             errors.RequestValidationError: errors.handle_request_invalid,
@@ -52,8 +45,24 @@ def create_app(
                 faults.FaultMiddleware,
                 rules=sandbox.faults,
                 latency_ms=config.latency_ms,
+                admin_prefix=config.prefix + faults.ADMIN_PREFIX,
             )
         ],
     )
     app.state.sandbox = sandbox
     return app
+
+
+def _routes(prefix: str) -> list[routing.BaseRoute]:
+    api: list[routing.BaseRoute] = [
+        *system.STATUS_ROUTES,
+        *users.ROUTES,
+        *organizations.ROUTES,
+        *projects.ROUTES,
+        *releases.ROUTES,
+        *admin.ROUTES,
+    ]
+    # Like Imbi behind IMBI_API_URL: the API under the prefix, the OpenAPI
+    # document at the root.
+    mounted = [routing.Mount(prefix, routes=api)] if prefix else api
+    return [*system.OPENAPI_ROUTES, *mounted]

@@ -76,20 +76,10 @@ def model(body: object, model_type: type[M]) -> M:
     """
     if body is MISSING:
         raise errors.RequestValidationError([errors.missing(('body',))])
-    if not isinstance(body, dict):
-        raise errors.RequestValidationError(
-            [
-                {
-                    'type': 'model_attributes_type',
-                    'loc': ['body'],
-                    'msg': 'Input should be a valid dictionary or object to '
-                    'extract fields from',
-                    'input': body,
-                }
-            ]
-        )
     try:
-        return model_type.model_validate(body)
+        # FastAPI validates with from_attributes: a non-object body is a
+        # `model_attributes_type` error, not pydantic's `model_type`.
+        return model_type.model_validate(body, from_attributes=True)
     except pydantic.ValidationError as exc:
         raise errors.from_pydantic(exc, ('body',)) from None
 
@@ -99,7 +89,7 @@ def adapter(body: object, type_adapter: pydantic.TypeAdapter[T]) -> T:
     if body is MISSING:
         raise errors.RequestValidationError([errors.missing(('body',))])
     try:
-        return type_adapter.validate_python(body)
+        return type_adapter.validate_python(body, from_attributes=True)
     except pydantic.ValidationError as exc:
         raise errors.from_pydantic(exc, ('body',)) from None
 

@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default='2.16',
         help='API line to emulate (default: %(default)s)',
     )
+    parser.add_argument(
+        '--prefix',
+        default='',
+        metavar='PATH',
+        help='mount the API under PATH (e.g. /api); /openapi.json stays at the root',
+    )
     parser.add_argument('--token', help='the admin token (default: a random one)')
     parser.add_argument(
         '--readonly-token', help='the read-only token (default: a random one)'
@@ -115,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
             api_version=args.api_version,
             seed=args.seed,
             latency_ms=args.latency_ms,
+            prefix=args.prefix,
             **tokens,
         )
         rules = [

@@ -30,6 +30,8 @@ class SandboxConfig:
         readonly_token: Bearer token with read permissions only.
         seed: Name of the data set loaded into an empty database.
         latency_ms: Delay added before answering every API request.
+        prefix: Path the API is mounted under (e.g. `/api`), or `''`;
+            `/openapi.json` stays at the root, as on the real server.
     """
 
     api_version: str = '2.16'
@@ -37,6 +39,7 @@ class SandboxConfig:
     readonly_token: str = dataclasses.field(default_factory=new_api_key)
     seed: str = 'demo'
     latency_ms: int = 0
+    prefix: str = ''
 
     def __post_init__(self) -> None:
         if self.api_version not in API_VERSIONS:
@@ -46,12 +49,21 @@ class SandboxConfig:
             )
         if self.latency_ms < 0:
             raise ValueError('latency_ms must not be negative')
+        if self.prefix and (
+            not self.prefix.startswith('/')
+            or self.prefix.endswith('/')
+            or '//' in self.prefix
+            or any(char in self.prefix for char in '?#% ')
+        ):
+            raise ValueError(
+                f'prefix must be empty or a path like /api, not {self.prefix!r}'
+            )
 
     def __repr__(self) -> str:
         # Tokens stay out of reprs and logs.
         return (
             f'SandboxConfig(api_version={self.api_version!r}, seed={self.seed!r}, '
-            f'latency_ms={self.latency_ms!r})'
+            f'latency_ms={self.latency_ms!r}, prefix={self.prefix!r})'
         )
 
     @property

@@ -150,15 +150,23 @@ class FaultMiddleware:
         app: The application to protect.
         rules: The fault rules to apply.
         latency_ms: Delay added before every request outside `/_sandbox/`.
+        admin_prefix: Where the never-faulted sandbox controls live.
     """
 
-    def __init__(self, app: ASGIApp, rules: FaultRules, latency_ms: int = 0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        rules: FaultRules,
+        latency_ms: int = 0,
+        admin_prefix: str = ADMIN_PREFIX,
+    ) -> None:
         self.app = app
         self.rules = rules
         self.latency = latency_ms / 1000
+        self.admin_prefix = admin_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope['type'] != 'http' or scope['path'].startswith(ADMIN_PREFIX):
+        if scope['type'] != 'http' or scope['path'].startswith(self.admin_prefix):
             await self.app(scope, receive, send)
             return
         if self.latency:

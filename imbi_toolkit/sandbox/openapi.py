@@ -73,7 +73,7 @@ def _op(
 
 
 def build(config: sandbox_config.SandboxConfig) -> Json:
-    """Return the OpenAPI 3.1 document of a sandbox."""
+    """Return the OpenAPI 3.1 document of a sandbox (served at the root)."""
     identity = config.identity_param
     project = '/organizations/{org_slug}/projects/{project_id}'
     release = project + '/releases/{release_id}'
@@ -244,7 +244,8 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
             'title': 'Imbi API (imbi-toolkit sandbox)',
             'version': config.server_version,
         },
-        'paths': paths,
+        # FastAPI lists routes with the prefix they are mounted under.
+        'paths': {config.prefix + path: item for path, item in paths.items()},
         'components': {
             'schemas': schemas,
             'securitySchemes': {'HTTPBearer': {'type': 'http', 'scheme': 'bearer'}},

@@ -37,7 +37,8 @@ class SandboxProcess:
     """A sandbox running in a subprocess on a free loopback port.
 
     Attributes:
-        base_url: Root URL of the API, e.g. `http://127.0.0.1:41234`.
+        base_url: Root URL of the API, e.g. `http://127.0.0.1:41234`
+            (with the prefix, when started with one).
         token: The admin token (every permission).
         readonly_token: A token with read permissions only (writes get 403).
         api_version: The emulated API line, `2.16` or `2.11`.
@@ -154,6 +155,7 @@ def start_sandbox(
     db_path: str | os.PathLike[str] | None = None,
     faults: abc.Iterable[abc.Mapping[str, object]] = (),
     token: str | None = None,
+    prefix: str = '',
     timeout: float = _START_TIMEOUT,
 ) -> SandboxProcess:
     """Start ``imbi-toolkit sandbox`` on a free loopback port and wait for it.
@@ -165,6 +167,8 @@ def start_sandbox(
         db_path: Keep the data in this SQLite file.
         faults: Fault rules active from the start.
         token: The admin token; random when omitted.
+        prefix: Mount the API under this path (e.g. `/api`); `base_url`
+            then ends with it.
         timeout: Seconds to wait for the server to accept connections.
 
     Raises:
@@ -190,6 +194,8 @@ def start_sandbox(
         command += ['--db', os.fspath(db_path)]
     if token is not None:
         command += ['--token', token]
+    if prefix:
+        command += ['--prefix', prefix]
     for rule in faults:
         command += ['--fault', json.dumps(dict(rule))]
     with tempfile.TemporaryFile() as stderr:

@@ -117,7 +117,7 @@ def serve(
         )
         sandbox.faults.abort_connection = _aborter(server)
         settings = {
-            'IMBI_CLIENT_API_BASE_URL': base_url(sock),
+            'IMBI_CLIENT_API_BASE_URL': base_url(sock) + config.prefix,
             'IMBI_CLIENT_API_TOKEN': config.admin_token,
             'IMBI_SANDBOX_READONLY_TOKEN': config.readonly_token,
         }

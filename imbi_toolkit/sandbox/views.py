@@ -46,7 +46,7 @@ def _model_fields(row: Row) -> Json:
     }
 
 
-def organization(row: Row, counts: abc.Mapping[str, int]) -> Json:
+def organization(row: Row, counts: abc.Mapping[str, int], prefix: str = '') -> Json:
     slug = row['slug']
     return {
         'id': row['id'],
@@ -59,7 +59,10 @@ def organization(row: Row, counts: abc.Mapping[str, int]) -> Json:
         'updated_at': row['updated_at'],
         'relationships': {
             # No trailing slash, as in Imbi: following these gets a 307.
-            name: {'href': f'/organizations/{slug}/{name}', 'count': counts[name]}
+            name: {
+                'href': f'{prefix}/organizations/{slug}/{name}',
+                'count': counts[name],
+            }
             for name in ('teams', 'members', 'projects')
         },
     }
@@ -83,7 +86,7 @@ def project_type(row: Row, org: Row) -> Json:
     }
 
 
-def environment(row: Row, org: Row, project_count: int) -> Json:
+def environment(row: Row, org: Row, project_count: int, prefix: str = '') -> Json:
     return {
         'id': row['id'],
         'name': row['name'],
@@ -101,7 +104,7 @@ def environment(row: Row, org: Row, project_count: int) -> Json:
         },
         'relationships': {
             'projects': {
-                'href': f'/organizations/{org["slug"]}/projects/'
+                'href': f'{prefix}/organizations/{org["slug"]}/projects/'
                 f'?environment={row["slug"]}',
                 'count': project_count,
             }
@@ -146,12 +149,14 @@ def project(
     org: Row,
     *,
     with_current_releases: bool = True,
+    prefix: str = '',
 ) -> Json:
     """The full ``ProjectResponse`` of one project."""
     project_id = row['id']
     team_row = store.team_by_id(row['team_id'])
     environments = store.environments_of_project(project_id)
-    base = f'/organizations/{org["slug"]}/projects/{project_id}'
+    org_path = f'{prefix}/organizations/{org["slug"]}'
+    base = f'{org_path}/projects/{project_id}'
     body: Json = {
         'id': project_id,
         'name': row['name'],
@@ -175,7 +180,7 @@ def project(
         'breakdown': None,
         'relationships': {
             'team': {
-                'href': f'/organizations/{org["slug"]}/teams/{team_row["slug"]}',
+                'href': f'{org_path}/teams/{team_row["slug"]}',
                 'count': 1,
             },
             'environments': {

@@ -16,7 +16,11 @@ CANARY_TOKEN = 'ik_11111111111111111111111111111111_CANARY-notebook-token-never-
 
 # What each notebook must visibly have done, beyond running without error.
 EXPECTED = {
-    'quickstart.ipynb': ['billing-api: 2 changes (+1 test op), sent', "'success'"],
+    'quickstart.ipynb': [
+        'billing-api: 2 changes (+1 test op), sent',
+        "'success'",
+        'alice@example.com',
+    ],
     'bulk-edit.ipynb': ["'https://runbooks.example.com/'"],
     'plugins.ipynb': [
         "'Release 3.1.0 (titled by a plugin)'",

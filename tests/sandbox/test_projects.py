@@ -373,3 +373,14 @@ async def test_patch_body_must_be_a_list_of_operations(
     bad_op = await _patch(http, billing_api, [{'op': 'upsert', 'path': '/name'}])
     assert bad_op.status_code == 422
     assert bad_op.json()['detail'][0]['loc'] == ['body', 0, 'op']
+
+
+async def test_patch_items_must_be_objects(
+    http: httpx.AsyncClient, billing_api: str
+) -> None:
+    response = await http.patch(
+        f'/organizations/engineering/projects/{billing_api}', json=[1]
+    )
+    assert response.status_code == 422
+    [error] = response.json()['detail']
+    assert (error['type'], error['loc']) == ('model_attributes_type', ['body', 0])

@@ -13,7 +13,9 @@ async def list_organizations(request: requests.Request) -> responses.Response:
     store = sandbox.store
     return responses.JSONResponse(
         [
-            views.organization(row, store.organization_counts(row['id']))
+            views.organization(
+                row, store.organization_counts(row['id']), sandbox.config.prefix
+            )
             for row in store.organizations()
         ]
     )
@@ -27,7 +29,11 @@ async def get_organization(request: requests.Request) -> responses.Response:
     if row is None:
         raise errors.ApiError(404, f'Organization with slug {slug!r} not found')
     return responses.JSONResponse(
-        views.organization(row, sandbox.store.organization_counts(row['id']))
+        views.organization(
+            row,
+            sandbox.store.organization_counts(row['id']),
+            sandbox.config.prefix,
+        )
     )
 
 
@@ -40,7 +46,9 @@ async def list_environments(request: requests.Request) -> responses.Response:
     counts = sandbox.store.environment_project_counts(org['id'])
     return responses.JSONResponse(
         [
-            views.environment(row, org, counts.get(row['slug'], 0))
+            views.environment(
+                row, org, counts.get(row['slug'], 0), sandbox.config.prefix
+            )
             for row in sandbox.store.environments(org['id'])
         ]
     )

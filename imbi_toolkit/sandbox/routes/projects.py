@@ -7,6 +7,7 @@ import logging
 from starlette import requests, responses, routing
 
 from imbi_toolkit.sandbox import bodies, context, errors, project_patch, views
+from imbi_toolkit.sandbox.store import Row
 
 LOGGER = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ async def list_projects(request: requests.Request) -> responses.Response:
         return responses.JSONResponse([views.project_slim(store, row) for row in rows])
     items = []
     for row in rows:
-        item = views.project(store, row, org)
+        item = views.project(store, row, org, prefix=sandbox.config.prefix)
         item['release_summary'] = None
         items.append(item)
     return responses.JSONResponse(items)
@@ -58,7 +59,7 @@ async def list_projects(request: requests.Request) -> responses.Response:
 
 def _project_or_404(
     sandbox: context.Sandbox, org_slug: str, project_id: str
-) -> tuple[dict[str, object], dict[str, object]]:
+) -> tuple[Row, Row]:
     org = sandbox.store.organization(org_slug)
     row = sandbox.store.project(org['id'], project_id) if org is not None else None
     if org is None or row is None:
@@ -72,7 +73,9 @@ async def get_project(request: requests.Request) -> responses.Response:
     org, row = _project_or_404(
         sandbox, request.path_params['org_slug'], request.path_params['project_id']
     )
-    return responses.JSONResponse(views.project(sandbox.store, row, org))
+    return responses.JSONResponse(
+        views.project(sandbox.store, row, org, prefix=sandbox.config.prefix)
+    )
 
 
 async def patch_project(request: requests.Request) -> responses.Response:
@@ -91,9 +94,11 @@ async def patch_project(request: requests.Request) -> responses.Response:
     except project_patch.InternalError as exc:
         LOGGER.warning('PATCH failed like the real server does (500): %s', exc)
         return errors.internal_server_error()
-    updated = store.project(org['id'], row['id'])  # type: ignore[arg-type]
+    updated = store.project(org['id'], row['id'])
     assert updated is not None
-    body = views.project(store, updated, org, with_current_releases=False)
+    body = views.project(
+        store, updated, org, with_current_releases=False, prefix=sandbox.config.prefix
+    )
     body['lifecycle_results'] = []
     return responses.JSONResponse(body)
 

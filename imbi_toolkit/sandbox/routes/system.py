@@ -24,7 +24,5 @@ async def openapi_json(request: requests.Request) -> responses.Response:
     return responses.Response(spec.body, media_type='application/json')
 
 
-ROUTES = [
-    routing.Route('/status', status, methods=['GET']),
-    routing.Route('/openapi.json', openapi_json, methods=['GET']),
-]
+STATUS_ROUTES = [routing.Route('/status', status, methods=['GET'])]
+OPENAPI_ROUTES = [routing.Route('/openapi.json', openapi_json, methods=['GET'])]
