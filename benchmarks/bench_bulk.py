@@ -152,7 +152,9 @@ def main() -> int:
                     server_us[backend].append(outcome['server_cpu_us'])
                     print(
                         f'  round {index + 1}/{rounds} {backend:<9} '
-                        f'{outcome["seconds"]:.3f} s ({outcome["counts"]})',
+                        f'{outcome["seconds"]:.3f} s, CPU us/patch: client '
+                        f'{outcome["client_cpu_us"]:.0f}, sandbox '
+                        f'{outcome["server_cpu_us"]:.0f}',
                         file=sys.stderr,
                         flush=True,
                     )
