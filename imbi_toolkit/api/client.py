@@ -545,18 +545,7 @@ class Imbi(lean.LeanAsyncClient):
             params['tag'] = tag
         with errors.translate():
             response = await self.get(url, params=params)
-        errors.raise_for_status(response)
-        try:
-            releases = response.json()
-        except ValueError:
-            releases = None
-        if not isinstance(releases, list):
-            where = errors.safe_url(response.request.url)
-            raise errors.ImbiError(
-                f'GET {where} did not answer with a list of releases',
-                method='GET',
-                url=where,
-            )
+        releases = errors.json_body(response, list)
         return [r for r in releases if isinstance(r, dict) and r.get('id')]
 
     async def resolve_release_id(
@@ -621,8 +610,7 @@ class Imbi(lean.LeanAsyncClient):
         with errors.translate():
             response = await self.create_release(org_slug, project_id, body)
         if response.status_code != http.HTTPStatus.CONFLICT:
-            errors.raise_for_status(response)
-            return typing.cast(dict[str, typing.Any], response.json())
+            return errors.json_body(response, dict)
         committish = str(body.get('committish') or '')
         tag = str(body.get('tag') or '') or None
         releases = await self._list_releases(org_slug, project_id, tag, committish)
@@ -692,8 +680,7 @@ class Imbi(lean.LeanAsyncClient):
             response = await self.record_deployment(
                 org_slug, project_id, release_id, env_slug, body
             )
-        errors.raise_for_status(response)
-        return typing.cast(dict[str, typing.Any], response.json())
+        return errors.json_body(response, dict)
 
 
 DEPLOYMENT_STATUSES = ('pending', 'in_progress', 'success', 'failed', 'rolled_back')

@@ -353,6 +353,38 @@ def raise_for_status(response: httpx.Response) -> httpx.Response:
     raise from_response(response)
 
 
+_Body = typing.TypeVar('_Body', dict[str, typing.Any], list[typing.Any])
+
+
+def json_body(response: httpx.Response, expected: type[_Body]) -> _Body:
+    """Return a successful response's JSON, checked to be an object or a list.
+
+    Args:
+        response: A response returned by the client or one of its helpers.
+        expected: `dict` for a JSON object, `list` for a JSON array.
+
+    Returns:
+        The decoded body.
+
+    Raises:
+        ImbiStatusError: The typed error, when the status is not 2xx.
+        ImbiError: When the body is not JSON of the expected kind (a proxy's
+            HTML page, say), naming the request instead of a decoder error.
+    """
+    raise_for_status(response)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, expected):
+        method, where = _request_of(response)
+        kind = 'a JSON object' if expected is dict else 'a JSON array'
+        raise ImbiError(
+            f'{method} {where} did not answer with {kind}', method=method, url=where
+        )
+    return data
+
+
 # Errors raised before any byte of the request could reach the server.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 

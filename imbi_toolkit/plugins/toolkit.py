@@ -31,23 +31,6 @@ JSONObject = dict[str, typing.Any]
 _HOST = 'imbi-toolkit (GET /users/by-identity)'
 
 
-def _json_object(response: httpx.Response) -> JSONObject:
-    """The JSON object of a response, after raising the typed error of a non-2xx."""
-    errors.raise_for_status(response)
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        where = errors.safe_url(response.request.url)
-        raise errors.ImbiError(
-            f'{response.request.method} {where} did not answer with a JSON object',
-            method=response.request.method,
-            url=where,
-        )
-    return data
-
-
 class Toolkit:
     """Run plugin hooks around the shared `Imbi` client.
 
@@ -162,7 +145,7 @@ class Toolkit:
             release = await self._existing_release(org_slug, project_id, sent, response)
             created = False
         else:
-            release = _json_object(response)
+            release = errors.json_body(response, dict)
             created = True
         del kwargs['body']
         kwargs['release'] = release
@@ -282,7 +265,7 @@ class Toolkit:
             )
         except httpx.TransportError as exc:
             raise errors.from_transport_error(exc) from exc
-        kwargs['result'] = result = _json_object(response)
+        kwargs['result'] = result = errors.json_body(response, dict)
         if manager.implementations('imbi_after_deployment_event'):
             await calling.call_each(manager, 'imbi_after_deployment_event', kwargs)
         return result
@@ -329,7 +312,7 @@ class Toolkit:
             response = await self.client.patch_project(org_slug, project_id, sent)
         except httpx.TransportError as exc:
             raise errors.from_transport_error(exc) from exc
-        kwargs['project'] = project = _json_object(response)
+        kwargs['project'] = project = errors.json_body(response, dict)
         if manager.implementations('imbi_after_project_patch'):
             await calling.call_each(manager, 'imbi_after_project_patch', kwargs)
         return project

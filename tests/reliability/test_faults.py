@@ -517,7 +517,9 @@ async def test_non_json_bodies(sandbox: SandboxProcess, watch: Watch) -> None:
             text='<html>captive portal</html>',
             times=1,
         )
-        with pytest.raises(errors.ImbiError, match='list of releases') as excinfo:
+        with pytest.raises(
+            errors.ImbiError, match='did not answer with a JSON array'
+        ) as excinfo:
             await client.find_release(ORG, project, tag='1.0.0')
         watch.error(excinfo.value)
         sandbox.add_fault(

@@ -60,8 +60,18 @@ async def test_resolve_missing_release_is_a_clear_error() -> None:
 async def test_non_list_answer_is_an_error() -> None:
     script = Script([httpx.Response(200, text='<html>proxy page</html>')])
     async with _client(script) as client:
-        with pytest.raises(errors.ImbiError, match='list of releases'):
+        with pytest.raises(errors.ImbiError, match='did not answer with a JSON array'):
             await client.find_release('eng', 'p1', tag='1')
+
+
+async def test_deploy_answered_by_a_proxy_page_is_a_clear_error() -> None:
+    script = Script([httpx.Response(200, text='<html>proxy page</html>')])
+    async with _client(script) as client:
+        with pytest.raises(
+            errors.ImbiError,
+            match=r'^POST .*/environments/prod did not answer with a JSON object$',
+        ):
+            await client.deploy('eng', 'p1', 'prod', status='success', release_id='r1')
 
 
 async def test_deploy_resolves_tag_then_posts_to_the_id() -> None:
