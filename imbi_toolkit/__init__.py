@@ -7,9 +7,9 @@ services that only record a release stay fast to start.
 
 from __future__ import annotations
 
-import importlib
 import typing
 
+from imbi_toolkit import _lazy
 from imbi_toolkit.__version__ import __version__
 
 if typing.TYPE_CHECKING:
@@ -26,17 +26,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy.exports(__name__, _LAZY, __all__)
 
 
 def load_ipython_extension(ipython: typing.Any) -> None:

@@ -16,8 +16,9 @@ HTTP client.
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from imbi_toolkit import _lazy
 
 if typing.TYPE_CHECKING:
     from imbi_toolkit.hookspecs import hookimpl
@@ -72,14 +73,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy.exports(__name__, _LAZY, __all__)

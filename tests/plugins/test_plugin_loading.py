@@ -197,7 +197,8 @@ def test_importing_the_package_loads_no_plugins():
         [sys.executable, '-c', code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == (
-        "['imbi_toolkit', 'imbi_toolkit.__version__', 'imbi_toolkit.hookspecs']"
+        "['imbi_toolkit', 'imbi_toolkit.__version__', 'imbi_toolkit._lazy', "
+        "'imbi_toolkit.hookspecs']"
     )
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socketserver
+import threading
 import typing
 from collections import abc
 
 import httpx
+import pytest
 
 from imbi_toolkit.api import retries
 
@@ -79,3 +82,42 @@ def pytest_terminal_summary(terminalreporter: typing.Any) -> None:
         f'faults tried: {FIGURES.tried}, survived: {FIGURES.survived}, '
         f'duplicates: {FIGURES.duplicates}, leaks: {FIGURES.leaks}'
     )
+
+
+class CaptureServer(socketserver.ThreadingTCPServer):
+    """A loopback HTTP server that keeps each request's head and answers ``[]``.
+
+    It stands for whatever should, or should not, receive our requests: an HTTP
+    proxy, or another host a redirect points at.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        super().__init__(('127.0.0.1', 0), _CaptureHandler)
+
+
+class _CaptureHandler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        data = b''
+        while b'\r\n\r\n' not in data:
+            chunk = self.request.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        typing.cast(CaptureServer, self.server).received.append(data)
+        self.wfile.write(
+            b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]'
+        )
+
+
+@pytest.fixture
+def capture_server() -> abc.Iterator[CaptureServer]:
+    server = CaptureServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

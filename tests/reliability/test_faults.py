@@ -13,8 +13,6 @@ import asyncio
 import logging
 import pathlib
 import socket
-import socketserver
-import threading
 import time
 import typing
 from collections import abc
@@ -26,7 +24,7 @@ from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi, errors, retries
 from imbi_toolkit.testing import SandboxProcess
 
-from .conftest import FIGURES
+from .conftest import FIGURES, CaptureServer
 
 pytestmark = pytest.mark.fault
 
@@ -559,43 +557,10 @@ async def test_non_json_bodies(sandbox: SandboxProcess, watch: Watch) -> None:
 # -- a 307 to another host: the token must not follow -----------------------------
 
 
-class _Capture(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        self.received: list[bytes] = []
-        super().__init__(('127.0.0.1', 0), _CaptureHandler)
-
-
-class _CaptureHandler(socketserver.StreamRequestHandler):
-    def handle(self) -> None:
-        data = b''
-        while b'\r\n\r\n' not in data:
-            chunk = self.request.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        typing.cast(_Capture, self.server).received.append(data)
-        self.wfile.write(
-            b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]'
-        )
-
-
-@pytest.fixture
-def other_host() -> abc.Iterator[_Capture]:
-    server = _Capture()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 async def test_redirect_to_another_host_keeps_the_token(
-    sandbox: SandboxProcess, watch: Watch, other_host: _Capture
+    sandbox: SandboxProcess, watch: Watch, capture_server: CaptureServer
 ) -> None:
-    port = other_host.server_address[1]
+    port = capture_server.server_address[1]
     location = f'http://localhost:{port}/stolen'
     async with _client(sandbox) as client:
         sandbox.add_fault(
@@ -605,12 +570,12 @@ async def test_redirect_to_another_host_keeps_the_token(
         assert response.status_code == 307
         error = watch.error(_status_error(errors.UnexpectedRedirectError, response))
         assert 'not followed' in str(error)
-        assert other_host.received == []
+        assert capture_server.received == []
         # Even when the caller opts into following redirects, httpx drops the
         # Authorization header on the way to another origin.
         followed = await client.get('/organizations/', follow_redirects=True)
     assert followed.status_code == 200
-    (request,) = other_host.received
+    (request,) = capture_server.received
     assert request.startswith(b'GET /stolen ')
     assert sandbox.token.encode() not in request
     assert b'authorization' not in request.lower()
