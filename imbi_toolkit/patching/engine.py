@@ -26,6 +26,9 @@ _compress = itertools.compress
 _repeat = itertools.repeat
 # Version 2 has no back-references, so equal items always get equal keys.
 _KEY_VERSION = 2
+# Up to this many entries, one Python loop over a dict's values beats the
+# fixed cost of the C-level passes of `_suspects` (most documents are small).
+_SMALL_DICT = 64
 
 
 def diff_json(before: object, after: object, path: str = '') -> list[Operation]:
@@ -68,6 +71,9 @@ def _diff_dict(
     keys = list(a)
     gone: list[str] = []
     new: list[str] = []
+    if len(keys) <= _SMALL_DICT and keys == list(b):
+        _diff_small_dict(keys, a, b, path, ops)
+        return
     if keys == list(b):  # the usual case: same keys, same order
         xs = list(a.values())
         ys = list(b.values())
@@ -87,6 +93,39 @@ def _diff_dict(
         ops.append({'op': 'remove', 'path': f'{path}/{escape(key)}'})
     for key in new:
         ops.append({'op': 'add', 'path': f'{path}/{escape(key)}', 'value': b[key]})
+
+
+def _diff_small_dict(
+    keys: list[str],
+    a: dict[str, typing.Any],
+    b: dict[str, typing.Any],
+    path: str,
+    ops: list[Operation],
+) -> None:
+    """`_diff_dict` for a small dict whose keys come in the same order."""
+    # Pairs that `==` calls equal can still differ in type deep inside; the
+    # containers among them are checked together, in one `same_batch`.
+    held_keys: list[str] = []
+    held_x: list[typing.Any] = []
+    held_y: list[typing.Any] = []
+    for key, x, y in zip(keys, a.values(), b.values(), strict=True):
+        if x is y:
+            continue
+        if x == y:
+            kind = type(x)
+            if kind is type(y):
+                if kind is dict or kind is list:
+                    held_keys.append(key)
+                    held_x.append(x)
+                    held_y.append(y)
+                    continue
+                if kind is not float or _same_float(x, y):
+                    continue
+        _diff(x, y, f'{path}/{escape(key)}', ops)
+    if held_x and not same_batch(held_x, held_y):
+        # Rare (e.g. `1` became `1.0` deep inside): walk them one by one.
+        for key, x, y in zip(held_keys, held_x, held_y, strict=True):
+            _diff(x, y, f'{path}/{escape(key)}', ops)
 
 
 def _suspects(
