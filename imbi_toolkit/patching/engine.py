@@ -29,6 +29,10 @@ _KEY_VERSION = 2
 # Up to this many entries, one Python loop over a dict's values beats the
 # fixed cost of the C-level passes of `_suspects` (most documents are small).
 _SMALL_DICT = 64
+# Up to this many items per side, items are matched by `==` (in C) instead of
+# by keys built for every item.
+_SMALL_LIST = 8
+_TAKEN = object()  # equal to nothing but itself
 
 
 def diff_json(before: object, after: object, path: str = '') -> list[Operation]:
@@ -221,6 +225,10 @@ def _item_keys(items: list[typing.Any]) -> list[bytes | str]:
 
 def _plan(a: list[typing.Any], b: list[typing.Any]) -> lists.ListPlan:
     """Plan a list edit, matching items by cheap keys where that is safe."""
+    if len(a) <= _SMALL_LIST and len(b) <= _SMALL_LIST:
+        pairs = _match_small(a, b)
+        if pairs is not None:
+            return lists.plan_pairs(pairs, len(a), len(b))
     kinds = set(map(type, a))
     kinds.update(map(type, b))
     if kinds == {str}:
@@ -245,6 +253,30 @@ def _plan(a: list[typing.Any], b: list[typing.Any]) -> lists.ListPlan:
     return lists.plan(_item_keys(a), _item_keys(b))
 
 
+def _match_small(
+    a: list[typing.Any], b: list[typing.Any]
+) -> list[tuple[int, int]] | None:
+    """Pair each item of `b` with the first unused `==` item of `a`.
+
+    Returns the `(a, b)` index pairs, ordered by `b`, or None when a pair is
+    equal but not strictly (`1` and `True`): then only keys can match.
+    """
+    left = list(a)
+    pairs = []
+    for new, item in enumerate(b):
+        try:
+            old = left.index(item)
+        except ValueError:
+            continue
+        left[old] = _TAKEN
+        pairs.append((old, new))
+    if pairs and not same_batch(
+        [a[old] for old, _ in pairs], [b[new] for _, new in pairs]
+    ):
+        return None
+    return pairs
+
+
 def _diff_by_keys(
     a: list[typing.Any],
     b: list[typing.Any],
@@ -255,8 +287,11 @@ def _diff_by_keys(
     plan = _plan(a, b)
     for index in sorted(plan.removed, reverse=True):
         ops.append({'op': 'remove', 'path': f'{path}/{offset + index}'})
-    removed = set(plan.removed)
-    survivors = [index for index in range(len(a)) if index not in removed]
+    if plan.removed:
+        removed = set(plan.removed)
+        survivors = [index for index in range(len(a)) if index not in removed]
+    else:
+        survivors = list(range(len(a)))
     if plan.changed:
         position = {item: place for place, item in enumerate(survivors)}
         for old, new in plan.changed:

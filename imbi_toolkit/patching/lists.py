@@ -39,7 +39,15 @@ def plan(
     keys_a: abc.Sequence[typing.Hashable], keys_b: abc.Sequence[typing.Hashable]
 ) -> ListPlan:
     """Plan turning a list with item keys `keys_a` into one with `keys_b`."""
-    pairs = _match(keys_a, keys_b)  # (a, b), ordered by b
+    return plan_pairs(_match(keys_a, keys_b), len(keys_a), len(keys_b))
+
+
+def plan_pairs(pairs: list[tuple[int, int]], size_a: int, size_b: int) -> ListPlan:
+    """Plan the edit from matched `(a, b)` index pairs, ordered by `b`.
+
+    The pairs must be those `plan` would make: each new item paired with the
+    earliest unused strictly equal old item, if there is one.
+    """
     in_order = _longest_increasing([a for a, _ in pairs])
     if len(in_order) == len(pairs):
         staying, moved = pairs, []
@@ -47,12 +55,12 @@ def plan(
         staying = [pairs[i] for i in in_order]
         staying_set = set(in_order)
         moved = [pair for i, pair in enumerate(pairs) if i not in staying_set]
-    if len(pairs) == len(keys_a) == len(keys_b):  # a reordering only
+    if len(pairs) == size_a == size_b:  # a reordering only
         return ListPlan([], [], moved, staying, [])
     matched_a = {a for a, _ in pairs}
     matched_b = {b for _, b in pairs}
-    gone = [a for a in range(len(keys_a)) if a not in matched_a]
-    new = [b for b in range(len(keys_b)) if b not in matched_b]
+    gone = [a for a in range(size_a) if a not in matched_a]
+    new = [b for b in range(size_b) if b not in matched_b]
     changed, removed, added = _pair_in_gaps(gone, new, staying)
     return ListPlan(removed, changed, moved, staying, added)
 
