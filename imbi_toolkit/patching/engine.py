@@ -263,16 +263,18 @@ def _match_small(
     """
     left = list(a)
     pairs = []
+    xs = []
+    ys = []
     for new, item in enumerate(b):
         try:
             old = left.index(item)
         except ValueError:
             continue
+        xs.append(left[old])
+        ys.append(item)
         left[old] = _TAKEN
         pairs.append((old, new))
-    if pairs and not same_batch(
-        [a[old] for old, _ in pairs], [b[new] for _, new in pairs]
-    ):
+    if xs and not same_batch(xs, ys):
         return None
     return pairs
 
@@ -285,9 +287,9 @@ def _diff_by_keys(
     ops: list[Operation],
 ) -> None:
     plan = _plan(a, b)
-    for index in sorted(plan.removed, reverse=True):
-        ops.append({'op': 'remove', 'path': f'{path}/{offset + index}'})
     if plan.removed:
+        for index in sorted(plan.removed, reverse=True):
+            ops.append({'op': 'remove', 'path': f'{path}/{offset + index}'})
         removed = set(plan.removed)
         survivors = [index for index in range(len(a)) if index not in removed]
     else:
@@ -296,12 +298,23 @@ def _diff_by_keys(
         position = {item: place for place, item in enumerate(survivors)}
         for old, new in plan.changed:
             _diff_item(a[old], b[new], f'{path}/{offset + position[old]}', ops)
-    if plan.moved:
+    if len(plan.moved) == 1 and not plan.removed and not plan.added:
+        # Every other item keeps its place and order, and nothing comes or
+        # goes: the one item moves straight from its old to its new index.
+        ((source, destination),) = plan.moved
+        ops.append(
+            {
+                'op': 'move',
+                'from': f'{path}/{offset + source}',
+                'path': f'{path}/{offset + destination}',
+            }
+        )
+    elif plan.moved:
         target = dict(plan.staying)
-        target.update(plan.changed)
+        if plan.changed:
+            target.update(plan.changed)
+        stationary = set(target)  # the old indices that stay in place
         target.update(plan.moved)
-        stationary = {old for old, _ in plan.staying}
-        stationary.update(old for old, _ in plan.changed)
         for source, destination in lists.move_steps(survivors, target, stationary):
             ops.append(
                 {
