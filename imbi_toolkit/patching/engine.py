@@ -21,6 +21,7 @@ from imbi_toolkit.patching.pointer import escape
 Operation: typing.TypeAlias = dict[str, typing.Any]
 
 _eq = operator.eq
+_is = operator.is_
 _not = operator.not_
 _compress = itertools.compress
 _repeat = itertools.repeat
@@ -107,8 +108,10 @@ def _diff_small_dict(
     ops: list[Operation],
 ) -> None:
     """`_diff_dict` for a small dict whose keys come in the same order."""
-    # Pairs that `==` calls equal can still differ in type deep inside; the
-    # containers among them are checked together, in one `same_batch`.
+    # Pairs that `==` calls equal can still differ in type deep inside. A
+    # container whose items (and keys) are the same objects on both sides is
+    # settled on the spot; the others are checked together, in one
+    # `same_batch`.
     held_keys: list[str] = []
     held_x: list[typing.Any] = []
     held_y: list[typing.Any] = []
@@ -118,7 +121,16 @@ def _diff_small_dict(
         if x == y:
             kind = type(x)
             if kind is type(y):
-                if kind is dict or kind is list:
+                if kind is dict:
+                    if all(map(_is, x.values(), y.values())) and all(map(_is, x, y)):
+                        continue
+                    held_keys.append(key)
+                    held_x.append(x)
+                    held_y.append(y)
+                    continue
+                if kind is list:
+                    if all(map(_is, x, y)):
+                        continue
                     held_keys.append(key)
                     held_x.append(x)
                     held_y.append(y)
