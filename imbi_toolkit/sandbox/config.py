@@ -29,7 +29,7 @@ class SandboxConfig:
         admin_token: Bearer token with every permission.
         readonly_token: Bearer token with read permissions only.
         seed: Name of the data set loaded into an empty database.
-        latency_ms: Delay added before answering every API request.
+        latency_ms: Delay added to the answer of every API request.
         prefix: Path the API is mounted under (e.g. `/api`), or `''`;
             `/openapi.json` stays at the root, as on the real server.
     """
