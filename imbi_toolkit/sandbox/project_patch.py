@@ -85,32 +85,45 @@ class InternalError(Exception):
     """The real server fails with a plain-text 500 here (uncaught pointer error)."""
 
 
-def document(store: sandbox_store.Store, row: Row) -> dict[str, typing.Any]:
-    """Build the patchable document of a stored project."""
-    team = store.team_by_id(row['team_id'])
+def document(record: sandbox_store.ProjectRecord) -> dict[str, typing.Any]:
+    """Build the patchable document of a stored project.
+
+    The document shares no container with ``record``, so a patch may
+    change it in place.
+    """
+    row = record.row
     doc: dict[str, typing.Any] = {
         'name': row['name'],
         'slug': row['slug'],
         'description': row['description'],
         'icon': row['icon'],
-        'team_slug': team['slug'],
-        'project_type_slugs': [t['slug'] for t in store.types_of_project(row['id'])],
+        'team_slug': record.team['slug'],
+        'project_type_slugs': [t['slug'] for t in record.types],
         'environments': {
             env['slug']: {
-                key: value
+                key: _copy(value)
                 for key, value in env['properties'].items()
                 if key not in views.PROTECTED_ENV_KEYS
             }
-            for env in store.environments_of_project(row['id'])
+            for env in record.environments
         },
-        'links': row['links'],
-        'identifiers': row['identifiers'],
+        'links': _copy(row['links']),
+        'identifiers': _copy(row['identifiers']),
     }
     if row['score'] is not None:
         doc['score'] = row['score']
     for key, value in row['attributes'].items():
-        doc.setdefault(key, value)
+        doc.setdefault(key, _copy(value))
     return doc
+
+
+def _copy(value: typing.Any) -> typing.Any:
+    """Copy a decoded JSON value (cheaper than `copy.deepcopy` for these)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 def _check_paths(operations: abc.Sequence[PatchOperation]) -> None:
@@ -130,7 +143,11 @@ def _apply(
     doc: dict[str, typing.Any], operations: abc.Sequence[PatchOperation]
 ) -> object:
     try:
-        return jsonpatch.apply_patch(doc, [op.as_dict() for op in operations])
+        # In place: the document is built for this request only, and on
+        # failure nothing is stored.
+        return jsonpatch.apply_patch(
+            doc, [op.as_dict() for op in operations], in_place=True
+        )
     except jsonpatch.JsonPatchTestFailed as exc:
         raise errors.ApiError(422, f'Patch test operation failed: {exc}') from None
     except (jsonpatch.JsonPatchConflict, jsonpatch.InvalidJsonPatch) as exc:
@@ -173,22 +190,44 @@ def _blueprint_value(
     return value
 
 
+def _by_slug(
+    own: list[Row],
+    org: Row,
+    slugs: abc.Iterable[str],
+    load: abc.Callable[[], list[Row]],
+) -> dict[str, Row]:
+    """An organisation's rows by slug, for looking ``slugs`` up.
+
+    The project's ``own`` rows (of the organisation) answer alone when
+    they hold every slug; otherwise ``load`` reads all of the organisation's.
+    """
+    found = {row['slug']: row for row in own}
+    if all(row['organization_id'] == org['id'] for row in own) and all(
+        slug in found for slug in slugs
+    ):
+        return found
+    return {row['slug']: row for row in load()}
+
+
 def apply(
     store: sandbox_store.Store,
     org: Row,
-    row: Row,
+    record: sandbox_store.ProjectRecord,
     operations: abc.Sequence[PatchOperation],
-) -> None:
+) -> sandbox_store.ProjectRecord:
     """Apply ``operations`` to a project and store the result.
 
     Call inside a store transaction.
+
+    Returns:
+        The project's record as now stored.
 
     Raises:
         ApiError: 400, 422 as the real server answers them.
         InternalError: Where the real server answers a plain-text 500.
     """
     _check_paths(operations)
-    patched = _apply(document(store, row), operations)
+    patched = _apply(document(record), operations)
     if not isinstance(patched, dict):
         raise errors.ApiError(400, 'Patch result must be a JSON object')
     try:
@@ -196,21 +235,33 @@ def apply(
     except pydantic.ValidationError as exc:
         raise errors.ApiError(400, f'Validation error: {exc.errors()}') from None
 
-    team = store.team(org['id'], update.team_slug) if update.team_slug else None
-    if update.team_slug and team is None:
-        raise errors.ApiError(
-            422, f'Team {update.team_slug!r} not found in organization {org["slug"]!r}'
-        )
-    types = {t['slug']: t for t in store.project_types(org['id'])}
+    row = record.row
+    team = record.team
+    if update.team_slug and update.team_slug != team['slug']:
+        found = store.team(org['id'], update.team_slug)
+        if found is None:
+            raise errors.ApiError(
+                422,
+                f'Team {update.team_slug!r} not found in organization {org["slug"]!r}',
+            )
+        team = found
     type_slugs = update.project_type_slugs
+    types = _by_slug(
+        record.types, org, type_slugs or (), lambda: store.project_types(org['id'])
+    )
     if type_slugs is not None:
         unknown = sorted(slug for slug in type_slugs if slug not in types)
         if unknown:
             raise errors.ApiError(422, f'Project type slug(s) not found: {unknown!r}')
     else:
-        type_slugs = [t['slug'] for t in store.types_of_project(row['id'])]
-    environments = {e['slug']: e for e in store.environments(org['id'])}
+        type_slugs = [t['slug'] for t in record.types]
     if update.environments is not None:
+        environments = _by_slug(
+            record.environments,
+            org,
+            update.environments,
+            lambda: store.environments(org['id']),
+        )
         unknown = sorted(
             slug for slug in update.environments if slug not in environments
         )
@@ -225,10 +276,7 @@ def apply(
             for slug, properties in update.environments.items()
         }
     else:
-        edges = {
-            env['id']: env['properties']
-            for env in store.environments_of_project(row['id'])
-        }
+        edges = {env['id']: env['properties'] for env in record.environments}
 
     declared: dict[str, typing.Any] = {}
     for slug in type_slugs:
@@ -250,7 +298,7 @@ def apply(
         if update.description is None
         else update.description,
         'icon': row['icon'] if update.icon is None else update.icon,
-        'team_id': team['id'] if team is not None else row['team_id'],
+        'team_id': team['id'],
         'links': (
             {key: str(url) for key, url in update.links.items()}
             if update.links is not None
@@ -262,8 +310,8 @@ def apply(
         'attributes': attributes,
         'updated_at': clock.now(),
     }
-    store.update_project(
-        row['id'],
+    return store.update_project(
+        record,
         fields=fields,
         type_ids=[types[slug]['id'] for slug in type_slugs],
         environments=edges,

@@ -9,6 +9,7 @@ survives restarts.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import typing
@@ -205,6 +206,26 @@ def _encode(value: object) -> object:
     return value
 
 
+@dataclasses.dataclass(frozen=True)
+class ProjectRecord:
+    """A project's row with the rows its answers show, read together.
+
+    A request reads the record once and hands it on: the patchable
+    document, the patch and the response body all use the same rows.
+
+    Attributes:
+        row: The ``projects`` row.
+        team: The team the project belongs to.
+        types: Its project types, in the project's order.
+        environments: Its environments, each with the edge's ``properties``.
+    """
+
+    row: Row
+    team: Row
+    types: list[Row]
+    environments: list[Row]
+
+
 class Store:
     """Data access for the sandbox over one SQLite connection.
 
@@ -397,24 +418,59 @@ class Store:
             project_id,
         )
 
+    def project_record(self, row: Row) -> ProjectRecord:
+        """Read what a project's answers show besides its own ``row``."""
+        return ProjectRecord(
+            row=row,
+            team=self.team_by_id(row['team_id']),
+            types=self.types_of_project(row['id']),
+            environments=self.environments_of_project(row['id']),
+        )
+
     def update_project(
         self,
-        project_id: str,
+        record: ProjectRecord,
         *,
         fields: abc.Mapping[str, object],
         type_ids: abc.Sequence[str],
-        environments: abc.Mapping[str, abc.Mapping[str, object]],
-    ) -> None:
-        """Rewrite a project's columns, its types and all its environment edges.
+        environments: abc.Mapping[str, dict[str, object]],
+    ) -> ProjectRecord:
+        """Store a project's new columns, types and environment edges.
 
         Call inside :meth:`transaction`. ``environments`` maps environment ids
-        to edge properties; like Imbi, every edge is deleted and recreated.
+        to edge properties. Like Imbi, a change deletes and recreates every
+        type row or every edge; rows equal to ``record``'s stay as they are,
+        which reads back the same.
+
+        Returns:
+            The record as now stored.
         """
+        project_id = record.row['id']
         assignments = ', '.join(f'{column} = ?' for column in fields)
         self._db.execute(
             f'UPDATE projects SET {assignments} WHERE id = ?',  # noqa: S608 - names are ours
             [*(_encode(value) for value in fields.values()), project_id],
         )
+        # The columns read back as written: JSON text decodes to equal values.
+        row = {**record.row, **fields}
+        team = record.team
+        if row['team_id'] != team['id']:
+            team = self.team_by_id(row['team_id'])
+        types = record.types
+        if list(type_ids) != [type_row['id'] for type_row in types]:
+            self._replace_project_types(project_id, type_ids)
+            types = self.types_of_project(project_id)
+        stored = {env['id']: env['properties'] for env in record.environments}
+        project_environments = record.environments
+        # Compared as stored text: key order and 1 versus true matter there.
+        if json.dumps(environments) != json.dumps(stored):
+            self._replace_project_environments(project_id, environments)
+            project_environments = self.environments_of_project(project_id)
+        return ProjectRecord(row, team, types, project_environments)
+
+    def _replace_project_types(
+        self, project_id: str, type_ids: abc.Sequence[str]
+    ) -> None:
         self._db.execute(
             'DELETE FROM project_project_types WHERE project_id = ?', (project_id,)
         )
@@ -427,6 +483,10 @@ class Store:
                     'position': position,
                 },
             )
+
+    def _replace_project_environments(
+        self, project_id: str, environments: abc.Mapping[str, dict[str, object]]
+    ) -> None:
         self._db.execute(
             'DELETE FROM project_environments WHERE project_id = ?', (project_id,)
         )

@@ -145,16 +145,17 @@ def current_releases(store: sandbox_store.Store, project_id: str) -> Json:
 
 def project(
     store: sandbox_store.Store,
-    row: Row,
+    record: sandbox_store.ProjectRecord,
     org: Row,
     *,
     with_current_releases: bool = True,
     prefix: str = '',
 ) -> Json:
     """The full ``ProjectResponse`` of one project."""
+    row = record.row
     project_id = row['id']
-    team_row = store.team_by_id(row['team_id'])
-    environments = store.environments_of_project(project_id)
+    team_row = record.team
+    environments = record.environments
     org_path = f'{prefix}/organizations/{org["slug"]}'
     base = f'{org_path}/projects/{project_id}'
     body: Json = {
@@ -168,10 +169,7 @@ def project(
         'archived': row['archived'],
         'archived_at': zulu(row['archived_at']),
         'team': team(team_row, org),
-        'project_types': [
-            project_type(type_row, org)
-            for type_row in store.types_of_project(project_id)
-        ],
+        'project_types': [project_type(type_row, org) for type_row in record.types],
         'environments': [_project_environment(env, org) for env in environments],
         'links': row['links'],
         'identifiers': row['identifiers'],

@@ -171,6 +171,57 @@ async def test_patch_applies_to_the_patchable_document(
     assert stored['updated_at'] == project['updated_at']
 
 
+async def test_patched_types_and_environments_are_what_later_reads_show(
+    http: httpx.AsyncClient, billing_api: str
+) -> None:
+    url = f'/organizations/engineering/projects/{billing_api}'
+    changed = await _patch(
+        http,
+        billing_api,
+        [
+            {
+                'op': 'replace',
+                'path': '/project_type_slugs',
+                'value': ['consumer', 'api-service'],
+            },
+            {'op': 'remove', 'path': '/environments/staging'},
+            {'op': 'remove', 'path': '/environments/production/url'},
+            {'op': 'add', 'path': '/environments/production/url', 'value': 'x'},
+        ],
+    )
+    assert changed.status_code == 200
+    # A later patch that touches neither keeps both as they are.
+    kept = await _patch(
+        http, billing_api, [{'op': 'replace', 'path': '/description', 'value': 'd'}]
+    )
+    stored = (await http.get(url)).json()
+    for project in (changed.json(), kept.json(), stored):
+        assert [t['slug'] for t in project['project_types']] == [
+            'consumer',
+            'api-service',
+        ]
+        assert [e['slug'] for e in project['environments']] == [
+            'testing',
+            'production',
+        ]
+        production = project['environments'][1]
+        # The re-added key now comes last among the edge's properties.
+        assert list(production)[-3:] == [
+            'current_release',
+            'current_release_at',
+            'url',
+        ]
+        assert production['url'] == 'x'
+        assert project['relationships']['environments']['count'] == 2
+    assert kept.json()['description'] == stored['description'] == 'd'
+    listed = (
+        await http.get(
+            '/organizations/engineering/projects/', params={'project_type': 'consumer'}
+        )
+    ).json()
+    assert billing_api in [item['id'] for item in listed]
+
+
 async def test_empty_patch_bumps_updated_at(
     http: httpx.AsyncClient, billing_api: str
 ) -> None:

@@ -7,7 +7,7 @@ import logging
 from starlette import requests, responses, routing
 
 from imbi_toolkit.sandbox import bodies, context, errors, project_patch, views
-from imbi_toolkit.sandbox.store import Row
+from imbi_toolkit.sandbox.store import ProjectRecord, Row
 
 LOGGER = logging.getLogger(__name__)
 
@@ -51,7 +51,9 @@ async def list_projects(request: requests.Request) -> responses.Response:
         return responses.JSONResponse([views.project_slim(store, row) for row in rows])
     items = []
     for row in rows:
-        item = views.project(store, row, org, prefix=sandbox.config.prefix)
+        item = views.project(
+            store, store.project_record(row), org, prefix=sandbox.config.prefix
+        )
         item['release_summary'] = None
         items.append(item)
     return responses.JSONResponse(items)
@@ -59,22 +61,22 @@ async def list_projects(request: requests.Request) -> responses.Response:
 
 def _project_or_404(
     sandbox: context.Sandbox, org_slug: str, project_id: str
-) -> tuple[Row, Row]:
+) -> tuple[Row, ProjectRecord]:
     org = sandbox.store.organization(org_slug)
     row = sandbox.store.project(org['id'], project_id) if org is not None else None
     if org is None or row is None:
         raise errors.ApiError(404, f'Project {project_id!r} not found')
-    return org, row
+    return org, sandbox.store.project_record(row)
 
 
 async def get_project(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
     sandbox.auth.require(request, 'project:read')
-    org, row = _project_or_404(
+    org, record = _project_or_404(
         sandbox, request.path_params['org_slug'], request.path_params['project_id']
     )
     return responses.JSONResponse(
-        views.project(sandbox.store, row, org, prefix=sandbox.config.prefix)
+        views.project(sandbox.store, record, org, prefix=sandbox.config.prefix)
     )
 
 
@@ -85,17 +87,15 @@ async def patch_project(request: requests.Request) -> responses.Response:
     operations = bodies.adapter(body, project_patch.OPERATIONS)
     bodies.query_bool(request, 'transfer_repository', False)
     store = sandbox.store
-    org, row = _project_or_404(
+    org, record = _project_or_404(
         sandbox, request.path_params['org_slug'], request.path_params['project_id']
     )
     try:
         with store.transaction():
-            project_patch.apply(store, org, row, operations)
+            updated = project_patch.apply(store, org, record, operations)
     except project_patch.InternalError as exc:
         LOGGER.warning('PATCH failed like the real server does (500): %s', exc)
         return errors.internal_server_error()
-    updated = store.project(org['id'], row['id'])
-    assert updated is not None
     body = views.project(
         store, updated, org, with_current_releases=False, prefix=sandbox.config.prefix
     )
