@@ -99,6 +99,28 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._response.release()
 
 
+class _Body(httpx.AsyncByteStream):
+    """The body of an aiohttp response that was read whole on arrival."""
+
+    def __init__(self, body: bytes, response: aiohttp.ClientResponse):
+        self._body = body
+        self._response = response
+
+    async def __aiter__(self) -> abc.AsyncIterator[bytes]:
+        if self._body:
+            yield self._body
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+
+# Answers announcing at most this many bytes are read whole as soon as their
+# headers are in (the body is usually in the same packets): one read instead
+# of a chunk iterator, and the connection goes back to the pool at once.
+# Larger and chunked answers stream as they arrive.
+_READ_WHOLE_BYTES = 256 * 1024
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """Send an `httpx.AsyncClient`'s requests with an `aiohttp.ClientSession`.
 
@@ -197,17 +219,29 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data = _iterate(request.stream)
             headers = headers.copy()
             headers.pop('transfer-encoding', None)
+        # `headers.multi_items()`, with the encoding looked up once, not twice
+        # per header.
+        encoding = headers.encoding
         try:
             response = await session.request(
                 request.method,
                 # httpx has already percent-encoded the URL: keep it as is.
                 yarl.URL(str(request.url), encoded=True),
-                headers=headers.multi_items(),
+                headers=[
+                    (key.decode(encoding), value.decode(encoding))
+                    for key, value in headers.raw
+                ],
                 data=data,
                 allow_redirects=False,
                 timeout=self._timeout(request),
                 server_hostname=_sni_hostname(request),
             )
+            length = response.content_length
+            stream: httpx.AsyncByteStream
+            if length is not None and length <= _READ_WHOLE_BYTES:
+                stream = _Body(await response.read(), response)
+            else:
+                stream = _ResponseStream(response, request)
         except (TimeoutError, aiohttp.ClientError) as exc:
             # Plain try/except: a contextmanager costs ~1.5 us per request.
             raise _to_httpx_error(exc, request) from exc
@@ -217,7 +251,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(response, request),
+            stream=stream,
             extensions=extensions,
         )
 

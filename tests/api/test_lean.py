@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import httpx
 import pytest
 from hypothesis import given
@@ -75,3 +77,94 @@ async def test_client_cookies_assign_and_merge() -> None:
         request = client.build_request('GET', '/x')
     assert request.headers['cookie'] == 'a=1'
     assert LeanAsyncClient(cookies={'b': '2'}).cookies['b'] == '2'
+
+
+# Requests as the helpers build them and others that must take httpx's own
+# path: every one must come out exactly as httpx builds it.
+BODIES: list[object] = [None, {}, [], {'a': 1, 'ü': ['x', None, 1.5, True]}, 'text']
+METHODS = ['GET', 'post', 'PATCH', 'PUT', 'DELETE', 'HEAD']
+
+
+def _same_request(a: httpx.Request, b: httpx.Request) -> None:
+    assert a.method == b.method
+    assert a.url == b.url
+    assert a.url.raw_path == b.url.raw_path
+    assert a.headers.raw == b.headers.raw
+    assert a.content == b.content
+    assert a.extensions == b.extensions
+    assert type(a.stream) is type(b.stream)
+
+
+@pytest.mark.parametrize('base', BASES)
+def test_requests_match_httpx(base: str) -> None:
+    lean = Imbi(base_url=base, token='t0ken')
+    plain = httpx.AsyncClient.build_request
+    for method in METHODS:
+        for body in BODIES:
+            for extensions in (None, {'imbi_retry': 'idempotent'}):
+                for url in (
+                    '/organizations/eng/projects/p1',
+                    '/x/./y',
+                    '/a b',
+                    '/x?q=1',
+                ):
+                    _same_request(
+                        lean.build_request(
+                            method, url, json=body, extensions=extensions
+                        ),
+                        plain(lean, method, url, json=body, extensions=extensions),
+                    )
+
+
+@given(tail=path_text, body=st.sampled_from(BODIES))
+def test_any_path_builds_the_request_httpx_builds(tail: str, body: object) -> None:
+    url = '/' + tail
+    try:
+        expected = httpx.AsyncClient.build_request(_CLIENT, 'PATCH', url, json=body)
+    except httpx.InvalidURL:
+        with pytest.raises(httpx.InvalidURL):
+            _CLIENT.build_request('PATCH', url, json=body)
+        return
+    _same_request(_CLIENT.build_request('PATCH', url, json=body), expected)
+
+
+_CLIENT = Imbi(base_url='http://imbi.test:8000/api', token='t0ken')
+
+
+@pytest.mark.parametrize(
+    'setup',
+    [
+        lambda c: c.headers.update({'Content-Type': 'application/vnd.imbi+json'}),
+        lambda c: c.headers.update({'Host': 'elsewhere.test'}),
+        lambda c: c.headers.update({'X-Trace': 'abc'}),
+        lambda c: setattr(c, 'params', {'org': 'eng'}),
+        lambda c: setattr(c, 'cookies', {'session': 'abc'}),
+        lambda c: setattr(c, 'timeout', httpx.Timeout(1.0, connect=0.5)),
+        lambda c: setattr(c, 'base_url', 'http://user:pw@imbi.test/api'),
+    ],
+)
+def test_client_settings_are_honoured(setup: typing.Any) -> None:
+    client = Imbi(base_url='http://imbi.test/api', token='t0ken')
+    setup(client)
+    for method, body in (('POST', {'a': 1}), ('GET', None), ('PATCH', None)):
+        _same_request(
+            client.build_request(method, '/x/y', json=body),
+            httpx.AsyncClient.build_request(client, method, '/x/y', json=body),
+        )
+
+
+def test_per_request_options_are_honoured() -> None:
+    client = Imbi(base_url='http://imbi.test/api', token='t0ken')
+    options: list[dict[str, typing.Any]] = [
+        {'params': {'q': '1'}},
+        {'headers': {'X-One': '1'}},
+        {'content': b'raw'},
+        {'data': {'form': 'field'}},
+        {'timeout': 3.0},
+        {'extensions': {'timeout': {'connect': 1.0}}},
+    ]
+    for option in options:
+        _same_request(
+            client.build_request('POST', '/x', **option),
+            httpx.AsyncClient.build_request(client, 'POST', '/x', **option),
+        )

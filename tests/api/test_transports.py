@@ -399,3 +399,20 @@ async def test_a_body_left_unread_does_not_spoil_the_next_request(
         echoed = await client.post('/echo', json={'after': 'break'})
     assert echoed.status_code == 201
     assert json.loads(echoed.json()['body']) == {'after': 'break'}
+
+
+async def test_small_answers_read_whole_still_stream_to_the_caller(
+    base_url: str,
+) -> None:
+    # A small answer is read whole when its headers arrive; a caller that
+    # streams it still gets every byte, raw or decoded, exactly once.
+    async with httpx.AsyncClient(base_url=base_url, transport=AiohttpTransport()) as c:
+        async with c.stream('GET', '/echo') as echoed:
+            raw = b''.join([chunk async for chunk in echoed.aiter_raw()])
+            with pytest.raises(httpx.StreamConsumed):
+                await echoed.aread()
+        async with c.stream('GET', '/gzip') as packed:
+            decoded = b''.join([chunk async for chunk in packed.aiter_bytes()])
+    assert json.loads(raw)['method'] == 'GET'
+    assert len(raw) == int(echoed.headers['content-length'])
+    assert json.loads(decoded) == {'packed': True}
