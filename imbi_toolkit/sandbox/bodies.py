@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.message
+import functools
 import json
 import typing
 
@@ -23,6 +24,9 @@ class _Missing:
 MISSING: typing.Final = _Missing()
 
 
+# Clients send few distinct content types; parsing one costs more than a PATCH's
+# own JSON.
+@functools.lru_cache(maxsize=64)
 def _is_json(content_type: str | None) -> bool:
     # FastAPI >= 0.132 accepts application/json and application/*+json only;
     # a missing content type no longer counts as JSON.

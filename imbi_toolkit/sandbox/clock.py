@@ -8,6 +8,7 @@ stored ``isoformat()`` string (``+00:00``); pydantic response models
 from __future__ import annotations
 
 import datetime
+import functools
 
 
 def now() -> str:
@@ -15,6 +16,9 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat()
 
 
+# A response shows the same few stored timestamps (organisation, team, types)
+# over and over.
+@functools.lru_cache(maxsize=1024)
 def zulu(stored: str | None) -> str | None:
     """Render a stored timestamp the way a pydantic response model does."""
     if stored is None:

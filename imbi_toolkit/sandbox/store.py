@@ -188,16 +188,26 @@ _BOOL_COLUMNS = frozenset(
 )
 
 
-def _decode(row: sqlite3.Row) -> Row:
-    out: Row = {}
-    for key in row.keys():  # noqa: SIM118 - sqlite3.Row is not a mapping
-        value = row[key]
-        if key in _JSON_COLUMNS and isinstance(value, str):
-            value = json.loads(value)
-        elif key in _BOOL_COLUMNS and value is not None:
-            value = bool(value)
-        out[key] = value
-    return out
+class _Columns:
+    """The columns of one query's rows, and which of them to decode."""
+
+    def __init__(self, sql: str, names: abc.Iterable[str]) -> None:
+        self.names = tuple(names)
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f'Query selects a column name twice: {sql!r}')
+        self.json = tuple(name for name in self.names if name in _JSON_COLUMNS)
+        self.bools = tuple(name for name in self.names if name in _BOOL_COLUMNS)
+
+    def decode(self, values: abc.Sequence[object]) -> Row:
+        row = dict(zip(self.names, values, strict=True))
+        for name in self.json:
+            value = row[name]
+            if isinstance(value, str):
+                row[name] = json.loads(value)
+        for name in self.bools:
+            if row[name] is not None:
+                row[name] = bool(row[name])
+        return row
 
 
 def _encode(value: object) -> object:
@@ -241,7 +251,8 @@ class Store:
         self._db = sqlite3.connect(
             path or ':memory:', isolation_level=None, check_same_thread=False
         )
-        self._db.row_factory = sqlite3.Row
+        # Rows come as tuples, decoded by the columns of their query.
+        self._columns: dict[str, _Columns] = {}
         self._db.execute('PRAGMA foreign_keys = ON')
         if path:
             self._db.execute('PRAGMA journal_mode = WAL')
@@ -264,12 +275,25 @@ class Store:
 
     # -- generic helpers -------------------------------------------------
 
+    def _select(
+        self, sql: str, params: tuple[object, ...]
+    ) -> tuple[sqlite3.Cursor, _Columns]:
+        cursor = self._db.execute(sql, params)
+        columns = self._columns.get(sql)
+        if columns is None:
+            columns = self._columns[sql] = _Columns(
+                sql, (column[0] for column in cursor.description)
+            )
+        return cursor, columns
+
     def _all(self, sql: str, *params: object) -> list[Row]:
-        return [_decode(row) for row in self._db.execute(sql, params)]
+        cursor, columns = self._select(sql, params)
+        return [columns.decode(row) for row in cursor]
 
     def _one(self, sql: str, *params: object) -> Row | None:
-        row = self._db.execute(sql, params).fetchone()
-        return None if row is None else _decode(row)
+        cursor, columns = self._select(sql, params)
+        row = cursor.fetchone()
+        return None if row is None else columns.decode(row)
 
     def _insert(self, table: str, row: abc.Mapping[str, object]) -> None:
         columns = ', '.join(row)
