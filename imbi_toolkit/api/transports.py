@@ -106,12 +106,26 @@ class _Body(httpx.AsyncByteStream):
         self._body = body
         self._response = response
 
-    async def __aiter__(self) -> abc.AsyncIterator[bytes]:
-        if self._body:
-            yield self._body
+    def __aiter__(self) -> abc.AsyncIterator[bytes]:
+        # An iterator rather than an async generator: the event loop tracks
+        # every async generator it starts (a weak set, two hook calls).
+        return _Once(self._body)
 
     async def aclose(self) -> None:
         self._response.release()
+
+
+class _Once(abc.AsyncIterator[bytes]):
+    """Yields ``body`` once, if it is not empty."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __anext__(self) -> bytes:
+        body, self._body = self._body, b''
+        if not body:
+            raise StopAsyncIteration
+        return body
 
 
 # Answers announcing at most this many bytes are read whole as soon as their
