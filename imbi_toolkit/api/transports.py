@@ -106,12 +106,26 @@ class _Body(httpx.AsyncByteStream):
         self._body = body
         self._response = response
 
-    async def __aiter__(self) -> abc.AsyncIterator[bytes]:
-        if self._body:
-            yield self._body
+    def __aiter__(self) -> abc.AsyncIterator[bytes]:
+        # An iterator rather than an async generator: the event loop tracks
+        # every async generator it starts (a weak set, two hook calls).
+        return _Once(self._body)
 
     async def aclose(self) -> None:
         self._response.release()
+
+
+class _Once(abc.AsyncIterator[bytes]):
+    """Yields ``body`` once, if it is not empty."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __anext__(self) -> bytes:
+        body, self._body = self._body, b''
+        if not body:
+            raise StopAsyncIteration
+        return body
 
 
 # Answers announcing at most this many bytes are read whole as soon as their
@@ -219,18 +233,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data = _iterate(request.stream)
             headers = headers.copy()
             headers.pop('transfer-encoding', None)
-        # `headers.multi_items()`, with the encoding looked up once, not twice
-        # per header.
-        encoding = headers.encoding
         try:
             response = await session.request(
                 request.method,
                 # httpx has already percent-encoded the URL: keep it as is.
                 yarl.URL(str(request.url), encoded=True),
-                headers=[
-                    (key.decode(encoding), value.decode(encoding))
-                    for key, value in headers.raw
-                ],
+                headers=_text_headers(headers, request),
                 data=data,
                 allow_redirects=False,
                 timeout=self._timeout(request),
@@ -261,6 +269,40 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def _text_headers(
+    headers: httpx.Headers, request: httpx.Request
+) -> list[tuple[str, str]]:
+    """The request's headers as text, for aiohttp, which sends them as UTF-8.
+
+    Raises:
+        httpx.LocalProtocolError: When a header is not UTF-8 (httpx's own
+            transport sends such bytes as they are; aiohttp cannot).
+    """
+    raw = headers.raw
+    # ASCII nearly always: trying it first saves looking for the encoding.
+    for encoding in ('ascii', 'utf-8'):
+        try:
+            return [
+                (key.decode(encoding), value.decode(encoding)) for key, value in raw
+            ]
+        except UnicodeDecodeError:
+            continue
+    name = next(key for key, value in raw if not _is_utf8(key + value))
+    raise httpx.LocalProtocolError(
+        f'header {name.decode("latin-1")!r} is not UTF-8, which the aiohttp '
+        "backend cannot send: encode it as UTF-8 or use http_backend='httpcore'",
+        request=request,
+    )
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode('utf-8')
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _sni_hostname(request: httpx.Request) -> str | None:

@@ -92,8 +92,9 @@ async def run(
                 in_doubt=result.in_doubt,
             )
         counts[result.status] = counts.get(result.status, 0) + 1
-        bar.set_postfix(counts, refresh=False)
-        bar.update(1)
+        if progress:  # tqdm formats the postfix even for a disabled bar
+            bar.set_postfix(counts, refresh=False)
+            bar.update(1)
         return result
 
     try:

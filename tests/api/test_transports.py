@@ -176,6 +176,28 @@ async def test_server_sees_the_same_request_from_both_transports(
     assert json.loads(body) == {'title': 'café', 'n': 1}
 
 
+@pytest.mark.parametrize('value', ['plain', 'café'.encode()])
+async def test_header_bytes_arrive_as_httpx_sends_them(
+    base_url: str, value: str | bytes
+) -> None:
+    seen = []
+    for client in both_backends(base_url):
+        async with client:
+            response = await client.get('/echo', headers={'x-note': value})
+        seen.append(dict(response.json()['headers'])['x-note'])
+    assert seen[1] == seen[0]
+
+
+async def test_a_header_aiohttp_cannot_send_is_refused_by_name(base_url: str) -> None:
+    secret = 'café-s3cret'.encode('latin-1')
+    async with httpx.AsyncClient(base_url=base_url, transport=AiohttpTransport()) as c:
+        with pytest.raises(httpx.LocalProtocolError) as caught:
+            await c.get('/echo', headers={'x-note': secret})
+    message = str(caught.value)
+    assert "header 'x-note' is not UTF-8" in message
+    assert 's3cret' not in message
+
+
 async def test_response_status_headers_and_body(base_url: str) -> None:
     async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
         response = await client.get(f'{base_url}/status/404')
