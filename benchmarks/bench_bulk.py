@@ -28,8 +28,11 @@ import tempfile
 import time
 import typing
 
+import httpx
+
 from benchmarks import common
 from imbi_toolkit import bulk
+from imbi_toolkit.api import Imbi
 from imbi_toolkit.sandbox import ids, seed, store
 from imbi_toolkit.sandbox.process import start_sandbox
 
@@ -67,6 +70,21 @@ def make_database(path: str, count: int) -> list[tuple[str, str]]:
     return targets
 
 
+class _TimedImbi(Imbi):
+    """`Imbi` that notes how long each request takes, answer read."""
+
+    round_trips: list[float]
+
+    async def send(
+        self, request: httpx.Request, **kwargs: typing.Any
+    ) -> httpx.Response:
+        start = time.perf_counter()
+        try:
+            return await super().send(request, **kwargs)
+        finally:
+            self.round_trips.append(time.perf_counter() - start)
+
+
 async def one_run(
     base_url: str,
     token: str,
@@ -75,10 +93,10 @@ async def one_run(
     targets: list[tuple[str, str]],
     tag: str,
 ) -> dict[str, typing.Any]:
-    from imbi_toolkit.api import Imbi
-
     patch = bulk.Patch([{'op': 'replace', 'path': '/description', 'value': tag}])
-    async with Imbi(base_url=base_url, token=token, http_backend=backend) as client:  # type: ignore[arg-type]
+    client = _TimedImbi(base_url=base_url, token=token, http_backend=backend)  # type: ignore[arg-type]
+    client.round_trips = []
+    async with client:
         server_cpu = _cpu_seconds(server_pid)
         start, cpu = time.perf_counter(), time.process_time()
         results = await bulk.run(
@@ -89,8 +107,11 @@ async def one_run(
     counts = results.counts()
     if counts.get('ok', 0) != len(targets):
         raise RuntimeError(f'not every patch succeeded: {counts}')
+    trips = sorted(client.round_trips)
     return {
         'seconds': elapsed,
+        'round_trip_ms_p50': trips[len(trips) // 2] * 1000,
+        'round_trip_ms_p90': trips[len(trips) * 9 // 10] * 1000,
         'counts': counts,
         'client_cpu_us': cpu / len(targets) * 1e6,
         'server_cpu_us': server_cpu / len(targets) * 1e6,
@@ -121,6 +142,8 @@ def main() -> int:
     seconds: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
     client_us: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
     server_us: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
+    trip_p50: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
+    trip_p90: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
     # On tmpfs when there is one: SQLite's flush per write must not stand in
     # for network latency (the sandbox's store works in its event loop).
     scratch = '/dev/shm' if os.path.isdir('/dev/shm') else None
@@ -150,9 +173,12 @@ def main() -> int:
                     seconds[backend].append(outcome['seconds'])
                     client_us[backend].append(outcome['client_cpu_us'])
                     server_us[backend].append(outcome['server_cpu_us'])
+                    trip_p50[backend].append(outcome['round_trip_ms_p50'])
+                    trip_p90[backend].append(outcome['round_trip_ms_p90'])
                     print(
                         f'  round {index + 1}/{rounds} {backend:<9} '
-                        f'{outcome["seconds"]:.3f} s, CPU us/patch: client '
+                        f'{outcome["seconds"]:.3f} s, round trip p50 '
+                        f'{outcome["round_trip_ms_p50"]:.1f} ms, CPU us/patch: client '
                         f'{outcome["client_cpu_us"]:.0f}, sandbox '
                         f'{outcome["server_cpu_us"]:.0f}',
                         file=sys.stderr,
@@ -168,6 +194,8 @@ def main() -> int:
             'rounds_s': [round(v, 3) for v in values],
             'client_cpu_us_per_patch': common.median(client_us[backend]),
             'server_cpu_us_per_patch': common.median(server_us[backend]),
+            'round_trip_ms_p50': common.median(trip_p50[backend]),
+            'round_trip_ms_p90': common.median(trip_p90[backend]),
         }
         for backend, values in seconds.items()
     ]

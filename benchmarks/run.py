@@ -494,6 +494,7 @@ def _bulk_section(section: Section) -> list[str]:
             'median s',
             'x ideal',
             'rounds (s)',
+            'round trip p50 / p90 ms',
             'client CPU us/patch',
             'sandbox CPU us/patch',
         ],
@@ -503,6 +504,8 @@ def _bulk_section(section: Section) -> list[str]:
                 f'{r["median_s"]:.2f}',
                 f'{r["ratio_vs_ideal"]:.2f}',
                 ', '.join(f'{x:.2f}' for x in r['rounds_s']),
+                f'{r.get("round_trip_ms_p50", 0):.1f} / '
+                f'{r.get("round_trip_ms_p90", 0):.1f}',
                 f'{r.get("client_cpu_us_per_patch", 0):.0f}',
                 f'{r.get("server_cpu_us_per_patch", 0):.0f}',
             ]
