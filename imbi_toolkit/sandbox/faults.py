@@ -31,6 +31,8 @@ from collections import abc
 
 import pydantic
 
+from imbi_toolkit.sandbox import latency
+
 Scope = abc.MutableMapping[str, typing.Any]
 Message = abc.MutableMapping[str, typing.Any]
 Receive = abc.Callable[[], abc.Awaitable[Message]]
@@ -171,6 +173,7 @@ class FaultMiddleware:
         self.app = app
         self.rules = rules
         self.latency = latency_ms / 1000
+        self._delays = latency.DelayLine()
         self.admin_prefix = admin_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -203,21 +206,21 @@ class FaultMiddleware:
 
     def _answer_later(self, send: Send) -> Send:
         """Wrap ``send`` so that the answer starts ``latency`` from now on."""
-        latency = self.latency
+        delay = self.latency
         waited = False
 
         async def send_later(message: Message) -> None:
             nonlocal waited
             if not waited:
                 waited = True
-                await asyncio.sleep(latency)
+                await self._delays.sleep(delay)
             await send(message)
 
         return send_later
 
     async def _drop(self, scope: Scope, *, late: bool = False) -> None:
         if late and self.latency:  # the close reaches the client late too
-            await asyncio.sleep(self.latency)
+            await self._delays.sleep(self.latency)
         if self.rules.abort_connection is None or not self.rules.abort_connection(
             scope
         ):
