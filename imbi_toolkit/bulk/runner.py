@@ -76,34 +76,45 @@ async def run(
             raise ValueError(f'project {project.key} is listed twice')
         seen.add(project.key)
     book = Journal(journal, operation.fingerprint()) if journal is not None else None
-    semaphore = asyncio.Semaphore(concurrency)
     bar = _progress_bar(len(projects), operation.describe(), enabled=progress)
     counts: dict[str, int] = {}
+    results: list[Result | None] = [None] * len(projects)
+    pending = iter(enumerate(projects))
 
-    async def one(project: Target) -> Result:
-        async with semaphore:
+    async def worker() -> None:
+        # A few workers that each take the next project as soon as they are
+        # done with one: no task per project, and no hand-over through the
+        # event loop between one request and the next.
+        for index, project in pending:
             result = await _apply_one(client, operation, project, book)
-        if book is not None and result.status != 'skipped':
-            book.result(
-                project.key,
-                result.status,
-                result.detail,
-                result.http_status,
-                in_doubt=result.in_doubt,
-            )
-        counts[result.status] = counts.get(result.status, 0) + 1
-        if progress:  # tqdm formats the postfix even for a disabled bar
-            bar.set_postfix(counts, refresh=False)
-            bar.update(1)
-        return result
+            if book is not None and result.status != 'skipped':
+                book.result(
+                    project.key,
+                    result.status,
+                    result.detail,
+                    result.http_status,
+                    in_doubt=result.in_doubt,
+                )
+            counts[result.status] = counts.get(result.status, 0) + 1
+            if progress:  # tqdm formats the postfix even for a disabled bar
+                bar.set_postfix(counts, refresh=False)
+                bar.update(1)
+            results[index] = result
 
+    workers = [
+        asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(projects)))
+    ]
     try:
-        results = await asyncio.gather(*(one(project) for project in projects))
+        await asyncio.gather(*workers)
+    except BaseException:
+        for task in workers:  # gather leaves the others running
+            task.cancel()
+        raise
     finally:
         bar.close()
         if book is not None:
             book.close()
-    outcome = Results(results, operation.describe())
+    outcome = Results(typing.cast(list[Result], results), operation.describe())
     LOGGER.info('Bulk %s', outcome.summary())
     return outcome
 

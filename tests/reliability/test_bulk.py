@@ -110,6 +110,39 @@ async def test_concurrency_is_bounded() -> None:
     assert peak == 3
 
 
+async def test_an_unexpected_error_stops_the_whole_run() -> None:
+    # A bug (not a failed project) ends the run with its own exception, and
+    # no worker goes on sending requests behind the caller's back.
+    fake = _fake_with_releases()
+    sent: list[str] = []
+
+    class Broken(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            await asyncio.sleep(0.005)
+            if len(sent) == 4:
+                raise RuntimeError('transport bug')
+            response = fake(request)
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=response.content
+            )
+
+    async with Imbi(
+        base_url='http://imbi.test', token='tok-en', transport=Broken()
+    ) as c:
+        with pytest.raises(RuntimeError, match='transport bug'):
+            await bulk.run(
+                c,
+                bulk.Deployment('prod', status='success', tag='1.0.0'),
+                _targets(),
+                concurrency=3,
+                progress=False,
+            )
+        count = len(sent)
+        await asyncio.sleep(0.05)
+    assert len(sent) == count < len(PROJECTS)
+
+
 async def test_lost_response_is_reconciled_not_resent(tmp_path: pathlib.Path) -> None:
     # The server records the event, then the connection drops.
     fake = _fake_with_releases()
