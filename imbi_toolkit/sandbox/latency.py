@@ -47,7 +47,10 @@ class DelayLine:
                     target=self._run, name='sandbox-latency', daemon=True
                 )
                 self._thread.start()
-            self._condition.notify()
+            # The thread waits for the earliest deadline: only a new earliest
+            # one needs to wake it (with one latency for all, that is rare).
+            if self._deadlines[0] is entry:
+                self._condition.notify()
         await future
 
     def _run(self) -> None:
