@@ -438,3 +438,11 @@ async def test_small_answers_read_whole_still_stream_to_the_caller(
     assert json.loads(raw)['method'] == 'GET'
     assert len(raw) == int(echoed.headers['content-length'])
     assert json.loads(decoded) == {'packed': True}
+
+
+async def test_plain_http_builds_no_tls_context(base_url: str) -> None:
+    # Loading the CA bundle costs ~20 ms: an http-only client never does it.
+    transport = AiohttpTransport()
+    async with httpx.AsyncClient(transport=transport) as client:
+        assert (await client.get(f'{base_url}/echo')).status_code == 201
+    assert transport._ssl is None
