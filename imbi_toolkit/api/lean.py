@@ -42,6 +42,10 @@ _COMPUTED_HEADERS = frozenset(
 )
 _BODY_METHODS = frozenset({'POST', 'PUT', 'PATCH'})
 
+# As `httpx._content.encode_json` encodes a body; one encoder for all
+# (`json.dumps` with these options builds a new one per call).
+_JSON = jsonlib.JSONEncoder(ensure_ascii=False, separators=(',', ':'), allow_nan=False)
+
 
 class LeanCookies(httpx.Cookies):
     """`httpx.Cookies` that skips the cookie jar for responses without cookies."""
@@ -194,10 +198,7 @@ class LeanAsyncClient(httpx.AsyncClient):
         # empty POST, PUT or PATCH) first, then the client's, then the body's.
         raw = [(b'Host', joined.netloc), *client_headers]
         if json is not None:
-            # As `httpx._content.encode_json` encodes it.
-            body = jsonlib.dumps(
-                json, ensure_ascii=False, separators=(',', ':'), allow_nan=False
-            ).encode('utf-8')
+            body = _JSON.encode(json).encode('utf-8')
             raw.append((b'Content-Length', str(len(body)).encode('ascii')))
             raw.append((b'Content-Type', b'application/json'))
         else:

@@ -8,6 +8,10 @@ import urllib.parse
 # server's), which would let an argument climb to another route.
 _DOT_SEGMENTS = frozenset({'.', '..'})
 
+# RFC 3986's unreserved characters: `quote(text, safe='')` leaves them as
+# they are, so a value made only of them (slugs, ids) is its own encoding.
+_UNRESERVED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~'
+
 
 def segment(name: str, value: object) -> str:
     """Percent-encode ``value`` as exactly one URL path segment.
@@ -28,6 +32,8 @@ def segment(name: str, value: object) -> str:
     text = str(value)
     if not text:
         raise ValueError(f'{name} must not be empty')
+    if not text.rstrip(_UNRESERVED) and text not in _DOT_SEGMENTS:
+        return text  # slugs and ids: already their own encoding
     if text in _DOT_SEGMENTS or urllib.parse.unquote(text) in _DOT_SEGMENTS:
         raise ValueError(
             f'{name} must not be a dot segment ({text!r}); '

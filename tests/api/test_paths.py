@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import typing
+import urllib.parse
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from imbi_toolkit.api import Imbi
+from imbi_toolkit.api import Imbi, paths
 
 from .conftest import Recorder
 
@@ -71,3 +74,13 @@ async def test_empty_and_dot_segments_are_refused_before_sending(
     with pytest.raises(ValueError, match='must not be'):
         await HELPERS[helper](client, {**GOOD, arg: value})
     assert recorder.requests == []
+
+
+@given(st.text(max_size=20))
+def test_a_segment_is_the_fully_quoted_value(value: str) -> None:
+    # The shortcut for slugs and ids must encode exactly as `quote` does.
+    if not value or value in ('.', '..') or urllib.parse.unquote(value) in ('.', '..'):
+        with pytest.raises(ValueError):
+            paths.segment('value', value)
+        return
+    assert paths.segment('value', value) == urllib.parse.quote(value, safe='')
