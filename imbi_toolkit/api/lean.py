@@ -92,6 +92,30 @@ class LeanAsyncClient(httpx.AsyncClient):
     def cookies(self, cookies: typing.Any) -> None:
         self._lean_cookies = LeanCookies(cookies)
 
+    async def send(
+        self,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        auth: typing.Any = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: typing.Any = httpx.USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        """Send a request, as `httpx.AsyncClient.send` does.
+
+        httpx wraps each response's stream in an object that points back at
+        the response (to time it): a reference cycle, which only the cyclic
+        garbage collector frees, every ~30 requests. Once the body is read
+        and the stream closed, nothing uses that stream again: it is swapped
+        for the body itself, and the response is freed as soon as it is no
+        longer used.
+        """
+        response = await super().send(
+            request, stream=stream, auth=auth, follow_redirects=follow_redirects
+        )
+        if not stream:
+            response.stream = httpx.ByteStream(response.content)
+        return response
+
     def _merge_url(self, url: httpx.URL | str) -> httpx.URL:
         joined = self._join(url) if isinstance(url, str) else None
         return joined if joined is not None else super()._merge_url(url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import gzip
 import json
 import logging
@@ -17,6 +18,7 @@ import socket
 import threading
 import traceback
 import typing
+import weakref
 from collections import abc
 
 import httpx
@@ -446,3 +448,25 @@ async def test_plain_http_builds_no_tls_context(base_url: str) -> None:
     async with httpx.AsyncClient(transport=transport) as client:
         assert (await client.get(f'{base_url}/echo')).status_code == 201
     assert transport._ssl is None
+
+
+async def test_read_responses_are_freed_without_the_garbage_collector(
+    base_url: str,
+) -> None:
+    # httpx's stream wrapper points back at its response; once the body is
+    # read, `Imbi` drops it, so nothing waits for a cyclic collection.
+    for backend in ('httpcore', 'aiohttp'):
+        async with Imbi(base_url=base_url, token=TOKEN, http_backend=backend) as client:
+            gc.disable()
+            try:
+                response = await client.post('/echo', json={'n': 1})
+                assert response.json()['method'] == 'POST'
+                assert [c async for c in response.aiter_bytes()] == [response.content]
+                with pytest.raises(httpx.StreamConsumed):
+                    await response.aiter_raw().__anext__()
+                assert response.elapsed.total_seconds() > 0
+                alive = weakref.ref(response)
+                del response
+                assert alive() is None
+            finally:
+                gc.enable()
