@@ -382,11 +382,15 @@ CPU, the client on the other (`sched_setaffinity`).
 What `imbi-toolkit[aiohttp]` is: the same `Imbi` client (an
 `httpx.AsyncClient`: same request building, hooks, retries, logging) with
 `http_backend='aiohttp'`, which sends the bytes through
-`imbi_toolkit.api.transports.AiohttpTransport`. Every `Imbi` also skips two
-pieces of httpx work that change nothing for it (`imbi_toolkit.api.lean`):
-the cookie jar pass on answers without `Set-Cookie` (~27 us per request:
-httpx builds a `urllib` request and an `email` message for it) and the
-second URL parse when joining a path to the base URL (~38 to ~14 us).
+`imbi_toolkit.api.transports.AiohttpTransport` (answers up to 256 KiB read
+whole on arrival; no TLS context for http). Every `Imbi` also skips httpx
+work that changes nothing for it (`imbi_toolkit.api.lean`, each shortcut
+checked against httpx's own result by the tests): the cookie-jar pass on
+answers without `Set-Cookie` (~27 us per request); for a path plus an
+optional JSON body, the URL re-parses and header re-copies of
+`build_request` (~35 to ~12 us); and the reference cycle between a read
+response and httpx's stream wrapper, which made the garbage collector run
+every ~30 requests (~10-20 us per request).
 """
 
 PROFILE_NOTES = """\
@@ -514,12 +518,14 @@ def _bulk_section(section: Section) -> list[str]:
     )
     lines += [
         '',
-        'The time over the ideal is what the sandbox (a pure-Python server, one '
-        'SQLite write per patch, all on one event loop) and the client (the bulk '
-        'runner and `Imbi`) spend per request on top of the 20 ms (their CPU per '
-        'patch is in the table; the sandbox works through the ten requests of a '
-        'wave one after the other), and the waiting when other processes hold '
-        'the CPUs.',
+        'The round trip is the time `Imbi.send` takes, answer read: 20 ms of '
+        'latency (the sandbox answers 20 ms after handling a request, timed by '
+        'a thread of its own rather than asyncio, whose millisecond timer waits '
+        'ended ~1 ms late) plus what the client and the sandbox each spend per '
+        'request (their CPU per patch is in the table; each handles requests one '
+        'at a time, so a request also waits for the others in front of it). A '
+        "patch's cycle is its round trip plus the runner's work between two "
+        'requests.',
         '',
     ]
     return lines
