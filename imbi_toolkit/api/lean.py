@@ -17,6 +17,12 @@ the two over many inputs (`tests/api/test_lean.py`).
   JSON body, nothing else per request) assembles the same headers, body and
   extensions directly, instead of merging and re-copying the client's
   headers twice and computing the defaults one by one (~35 µs to ~10 µs).
+- Sending: without authentication, event hooks or redirects to follow,
+  `send` calls httpx's single-request step directly, skipping the
+  authentication flow and redirect loop that would do nothing (~7 µs), and
+  a read response lets go of httpx's stream wrapper, which points back at
+  it: without that reference cycle no garbage collection runs every ~30
+  requests (~10-20 µs per request).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from collections import abc
 
 import httpx
 from httpx import _urlparse  # the parser's own character sets, to match it
+from httpx._client import ClientState as _ClientState
 
 # `http.cookiejar.CookieJar.extract_cookies` reads only Set-Cookie and
 # Set-Cookie2; without them it stores nothing.
@@ -102,16 +109,43 @@ class LeanAsyncClient(httpx.AsyncClient):
     ) -> httpx.Response:
         """Send a request, as `httpx.AsyncClient.send` does.
 
+        Without authentication, event hooks or redirects to follow (the
+        helpers' requests), the request goes straight to httpx's own
+        single-request step, without the authentication flow and redirect
+        loop around it, which would do nothing.
+
         httpx wraps each response's stream in an object that points back at
         the response (to time it): a reference cycle, which only the cyclic
         garbage collector frees, every ~30 requests. Once the body is read
         and the stream closed, nothing uses that stream again: it is swapped
-        for the body itself, and the response is freed as soon as it is no
-        longer used.
+        for the body itself, so the response is freed when no longer used.
         """
-        response = await super().send(
-            request, stream=stream, auth=auth, follow_redirects=follow_redirects
-        )
+        if (
+            stream
+            or auth is not httpx.USE_CLIENT_DEFAULT
+            or follow_redirects is not httpx.USE_CLIENT_DEFAULT
+            or self.follow_redirects
+            or self._auth is not None
+            or request.url.userinfo  # httpx turns it into basic auth
+            or self._event_hooks['request']
+            or self._event_hooks['response']
+            or self._state is _ClientState.CLOSED  # httpx raises
+        ):
+            response = await super().send(
+                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+            )
+        else:
+            self._state = _ClientState.OPENED
+            self._set_timeout(request)
+            response = await self._send_single_request(request)
+            response.history = []
+            if response.has_redirect_location:  # not followed: say where to
+                response.next_request = self._build_redirect_request(request, response)
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
         if not stream:
             response.stream = httpx.ByteStream(response.content)
         return response

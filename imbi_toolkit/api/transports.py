@@ -230,7 +230,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         headers = request.headers
         data: bytes | abc.AsyncIterator[bytes] | None
         if isinstance(request.stream, httpx.ByteStream):
-            data = request.content or None
+            data = request.read() or None  # a redirect's copy is not read yet
         else:  # a streaming upload: aiohttp sends it chunked itself
             data = _iterate(request.stream)
             headers = headers.copy()

@@ -74,6 +74,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             gzip.compress(b'{"packed": true}'),
             [(b'content-encoding', b'gzip'), (b'content-type', b'application/json')],
         )
+    elif path == '/moved':
+        await _reply(send, 307, b'', [(b'location', b'/echo')])
     elif path == '/set-cookie':
         await _reply(send, 200, b'{}', [(b'set-cookie', b'session=abc; Path=/')])
     elif path == '/big':
@@ -470,3 +472,96 @@ async def test_read_responses_are_freed_without_the_garbage_collector(
                 assert alive() is None
             finally:
                 gc.enable()
+
+
+# `Imbi.send` goes straight to httpx's single-request step when there is
+# nothing for the layers around it to do: callers must see what httpx gives.
+
+
+def _lean_and_plain(
+    base_url: str, backend: typing.Literal['httpcore', 'aiohttp']
+) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
+    transport = AiohttpTransport() if backend == 'aiohttp' else None
+    lean = Imbi(base_url=base_url, token=TOKEN, http_backend=backend)
+    plain = httpx.AsyncClient(
+        base_url=base_url,
+        headers={
+            'authorization': f'Bearer {TOKEN}',
+            'user-agent': lean.headers['user-agent'],
+        },
+        transport=transport,
+    )
+    return lean, plain
+
+
+def _same_response(a: httpx.Response, b: httpx.Response) -> None:
+    assert a.status_code == b.status_code
+    assert a.content == b.content
+    assert a.request.headers.raw == b.request.headers.raw
+    assert [k for k, _ in a.headers.raw] == [k for k, _ in b.headers.raw]
+    assert a.is_closed and b.is_closed
+    assert a.request.url == b.request.url
+    assert [r.status_code for r in a.history] == [r.status_code for r in b.history]
+    assert (a.next_request and a.next_request.url) == (
+        b.next_request and b.next_request.url
+    )
+    assert a.elapsed.total_seconds() > 0
+
+
+@pytest.mark.parametrize('backend', ['httpcore', 'aiohttp'])
+@pytest.mark.parametrize(
+    'options',
+    [{}, {'follow_redirects': True}, {'auth': httpx.BasicAuth('user', 'pass')}],
+)
+@pytest.mark.parametrize('path', ['/status/404', '/moved', '/set-cookie'])
+async def test_responses_match_httpx(
+    base_url: str,
+    backend: typing.Literal['httpcore', 'aiohttp'],
+    options: dict[str, typing.Any],
+    path: str,
+) -> None:
+    lean, plain = _lean_and_plain(base_url, backend)
+    async with lean, plain:
+        _same_response(
+            await lean.get(path, **options), await plain.get(path, **options)
+        )
+        assert dict(lean.cookies) == dict(plain.cookies)
+
+
+async def test_event_hooks_and_client_auth_still_run(base_url: str) -> None:
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    async with Imbi(base_url=base_url, token=TOKEN) as client:
+        client.event_hooks = {'request': [hook], 'response': []}
+        await client.get('/echo')
+        client.event_hooks = {'request': [], 'response': []}
+        client.auth = httpx.BasicAuth('user', 'pass')
+        client.headers.pop('authorization')
+        echoed = await client.get('/echo')
+    assert seen == ['/echo']
+    assert dict(echoed.json()['headers'])['authorization'].startswith('Basic ')
+
+
+async def test_transport_errors_carry_the_request_and_closed_clients_refuse() -> None:
+    url = f'http://127.0.0.1:{free_port()}'
+    for backend in ('httpcore', 'aiohttp'):
+        client = Imbi(base_url=url, token=TOKEN, http_backend=backend)  # type: ignore[arg-type]
+        async with client:
+            with pytest.raises(httpx.ConnectError) as caught:
+                await client.get('/users/me')
+        assert caught.value.request.url == httpx.URL(f'{url}/users/me')
+        with pytest.raises(RuntimeError, match='client has been closed'):
+            await client.get('/users/me')
+
+
+async def test_a_streamed_response_is_left_to_the_caller(base_url: str) -> None:
+    async with (
+        Imbi(base_url=base_url, token=TOKEN) as client,
+        client.stream('GET', '/big') as response,
+    ):
+        assert not response.is_closed
+        size = sum([len(chunk) async for chunk in response.aiter_raw()])
+    assert size == 16 * 65536
