@@ -256,7 +256,7 @@ def summary(sections: dict[str, Section]) -> list[Row]:
                     (
                         f'1. create_release, {concurrency} in flight',
                         f'{client} / aiohttp',
-                        f'{wall:.2f}x req/s, {cpu:.2f}x CPU per request '
+                        f'{wall:.3f}x req/s, {cpu:.3f}x CPU per request '
                         f'({row["median_rps"]:.0f} req/s)',
                         goal,
                         met,
@@ -272,7 +272,7 @@ def summary(sections: dict[str, Section]) -> list[Row]:
                     f'2. {bulk.report["patches"]} patches, bulk runner, '
                     f'{bulk.report["latency_ms"]} ms latency',
                     f'{row["backend"]} backend / ideal {bulk.report["ideal_s"]:.1f} s',
-                    f'{row["ratio_vs_ideal"]:.2f}x ({row["median_s"]:.2f} s)',
+                    f'{row["ratio_vs_ideal"]:.3f}x ({row["median_s"]:.2f} s)',
                     f'<= {bulk.report["goal_max_ratio"]}x',
                     _met(row['ratio_vs_ideal'] <= bulk.report['goal_max_ratio']),
                 )
@@ -449,6 +449,22 @@ def _http_section(section: Section) -> list[str]:
             for r in report['rows']
         ],
     )
+    goal = report.get('goal')
+    if goal:
+        by_key = {(r['client'], r['concurrency']): r for r in report['rows']}
+        mine = by_key.get((goal['client'], goal['concurrency']))
+        base = by_key.get(('aiohttp', goal['concurrency']))
+        if mine and base:
+            ratios = ', '.join(
+                f'{a / b:.3f}'
+                for a, b in zip(mine['rounds_rps'], base['rounds_rps'], strict=True)
+            )
+            lines += [
+                '',
+                f'Per-round req/s ratios, {goal["client"]} / aiohttp at '
+                f'{goal["concurrency"]} in flight: {ratios} (median '
+                f'{mine["ratio_vs_aiohttp"]:.3f}).',
+            ]
     lines += ['', HTTP_NOTES]
     for profile in report.get('profiles', []):
         lines += [
@@ -674,6 +690,36 @@ def write_results(
         out.write('\n'.join(lines).rstrip() + '\n')
 
 
+README = os.path.join(common.REPO, 'README.md')
+README_START, README_END = '<!-- bench:start -->', '<!-- bench:end -->'
+
+
+def update_readme(table: list[Row], info: Json, path: str) -> bool:
+    """Put the summary table between the README's bench markers.
+
+    Returns:
+        Whether the README has the markers (and was updated).
+    """
+    with open(path, encoding='utf-8') as readme:
+        text = readme.read()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    block = [
+        README_START,
+        f'From the run of {info["date"]} (commit `{info["commit"]}`, load average '
+        f'{info["load_before"]} / {info["machine"]["load_average"]} on a shared '
+        f'{info["machine"]["cpus"]}-CPU machine); medians, each ratio taken within '
+        'the same run:',
+        '',
+        render(table),
+    ]
+    text = text[:start] + '\n'.join(block) + '\n' + text[end:]
+    with open(path, 'w', encoding='utf-8') as readme:
+        readme.write(text)
+    return True
+
+
 def _commit() -> str:
     try:
         return subprocess.run(
@@ -711,6 +757,8 @@ def main() -> int:
     if not args.no_write and not args.quick:
         write_results(sections, table, info, RESULTS)
         print(f'\nWrote {os.path.relpath(RESULTS, common.REPO)}')
+        if update_readme(table, info, README):
+            print('Updated the table in README.md')
     return 0
 
 
