@@ -8,18 +8,17 @@ that CA (`ca_bundle=`, `verify=` a context) must accept it.
 from __future__ import annotations
 
 import pathlib
-import socket
 import ssl
-import threading
 import typing
 from collections import abc
 
 import httpx
 import pytest
 import trustme
-import uvicorn
 
 from imbi_toolkit.api import Imbi
+
+from .servers import serve_in_thread
 
 BACKENDS = ('httpcore', 'aiohttp')
 TOKEN = 'tok-tls-5f1e0c'
@@ -51,29 +50,13 @@ def https_url(
     cert_file, key_file = folder / 'server.pem', folder / 'server.key'
     certificate.cert_chain_pems[0].write_to_path(str(cert_file))
     certificate.private_key_pem.write_to_path(str(key_file))
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
+    with serve_in_thread(
         app,
-        lifespan='off',
-        log_level='critical',
+        log_level='critical',  # the refused handshakes are expected
         ssl_certfile=str(cert_file),
         ssl_keyfile=str(key_file),
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={'sockets': [sock]})
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
+    ) as port:
         yield f'https://127.0.0.1:{port}'
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture(scope='module')

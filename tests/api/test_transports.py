@@ -15,7 +15,6 @@ import gzip
 import json
 import logging
 import socket
-import threading
 import traceback
 import typing
 import weakref
@@ -23,10 +22,11 @@ from collections import abc
 
 import httpx
 import pytest
-import uvicorn
 
 from imbi_toolkit.api import Imbi, Settings, errors, paths
 from imbi_toolkit.api.transports import AiohttpTransport
+
+from .servers import serve_in_thread
 
 TOKEN = 'tok-3f9a1c77e2b54d0c'
 
@@ -111,25 +111,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 @pytest.fixture(scope='module')
 def base_url() -> abc.Iterator[str]:
     """A uvicorn (h11) server in a thread of its own, on a free port."""
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, http='h11', loop='asyncio', lifespan='off', log_level='warning'
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={'sockets': [sock]})
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
+    with serve_in_thread(app, http='h11', loop='asyncio') as port:
         yield f'http://127.0.0.1:{port}'
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @contextlib.asynccontextmanager
