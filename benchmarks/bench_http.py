@@ -233,8 +233,11 @@ STEPS = (
         'imbi_toolkit/api/client.py',
         'create_release',
     ),
+    ('build_request (lean)', 'imbi_toolkit/api/lean.py', 'build_request'),
     ('httpx build_request', 'httpx/_client.py', 'build_request'),
-    ('  of which URL join (lean)', 'imbi_toolkit/api/lean.py', '_merge_url'),
+    ('  of which URL join (lean)', 'imbi_toolkit/api/lean.py', '_join'),
+    ('send (lean)', 'imbi_toolkit/api/lean.py', 'send'),
+    ('  of which httpx single request', 'httpx/_client.py', '_send_single_request'),
     ('httpx send', 'httpx/_client.py', 'send'),
     (
         '  of which the transport',
