@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import pathlib
 import shutil
@@ -51,6 +52,10 @@ def _target(base_url: str, token: str) -> Target:
     url = httpx.URL(base_url)
     assert url.port is not None
     return Target(url.host, url.port, token)
+
+
+# One load run: requests in total -> requests per second.
+Load = abc.Callable[[int], abc.Coroutine[typing.Any, typing.Any, float]]
 
 
 async def _raw_load(target: Target, path: str, concurrency: int, total: int) -> float:
@@ -155,22 +160,22 @@ def main() -> int:
         sandbox_target = _target(sandbox.base_url, sandbox.token)
         baseline_target = _target(baseline_url, 'unused')
 
-        configs: dict[str, abc.Callable[[int], abc.Awaitable[float]]] = {}
+        configs: dict[str, Load] = {}
         for c in args.concurrency:
-            configs[f'baseline raw-ASGI      c={c}'] = lambda n, c=c: _raw_load(
-                baseline_target, '/', c, n
+            configs[f'baseline raw-ASGI      c={c}'] = functools.partial(
+                _raw_load, baseline_target, '/', c
             )
-            configs[f'sandbox GET /status    c={c}'] = lambda n, c=c: _raw_load(
-                sandbox_target, '/status', c, n
+            configs[f'sandbox GET /status    c={c}'] = functools.partial(
+                _raw_load, sandbox_target, '/status', c
             )
-            configs[f'sandbox GET /users/me  c={c}'] = lambda n, c=c: _raw_load(
-                sandbox_target, '/users/me', c, n
+            configs[f'sandbox GET /users/me  c={c}'] = functools.partial(
+                _raw_load, sandbox_target, '/users/me', c
             )
-            configs[f'sandbox GET project    c={c}'] = lambda n, c=c: _raw_load(
-                sandbox_target, project_path, c, n
+            configs[f'sandbox GET project    c={c}'] = functools.partial(
+                _raw_load, sandbox_target, project_path, c
             )
-            configs[f'httpx -> /users/me     c={c}'] = lambda n, c=c: _httpx_load(
-                sandbox_target, '/users/me', c, n
+            configs[f'httpx -> /users/me     c={c}'] = functools.partial(
+                _httpx_load, sandbox_target, '/users/me', c
             )
         results: dict[str, list[float]] = {name: [] for name in configs}
         for round_number in range(args.rounds):
