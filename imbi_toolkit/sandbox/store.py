@@ -253,10 +253,25 @@ class Store:
         )
         # Rows come as tuples, decoded by the columns of their query.
         self._columns: dict[str, _Columns] = {}
-        self._db.execute('PRAGMA foreign_keys = ON')
-        if path:
-            self._db.execute('PRAGMA journal_mode = WAL')
-        self._db.executescript(SCHEMA)
+        try:
+            self._db.execute('PRAGMA foreign_keys = ON')
+            if path:
+                # The sandbox is the file's one user while it runs: a lock held
+                # from the first statement spares every later one the shared-
+                # memory locking of WAL mode, whose index also slows reads as
+                # the log grows (2 reads and a write: ~30 us instead of 41-67 us
+                # on tmpfs). Taken before WAL mode, so no shared memory at all.
+                self._db.execute('PRAGMA locking_mode = EXCLUSIVE')
+                self._db.execute('PRAGMA journal_mode = WAL')
+            self._db.executescript(SCHEMA)
+        except sqlite3.OperationalError as exc:
+            self._db.close()
+            if 'locked' in str(exc):
+                raise sqlite3.OperationalError(
+                    f'{path} is in use by another process (a running sandbox '
+                    'keeps its database to itself): stop it or use another file'
+                ) from None
+            raise
 
     def close(self) -> None:
         """Close the database connection."""

@@ -94,6 +94,27 @@ def test_bad_options_fail_with_a_clear_message(args: list[str], message: str) ->
     assert result.stdout == ''
 
 
+def test_a_database_in_use_by_another_sandbox_is_a_clear_error(
+    tmp_path: pathlib.Path,
+) -> None:
+    db = tmp_path / 'busy.sqlite'
+    first = start_sandbox(db_path=db)
+    try:
+        result = _run('--port', '0', '--db', str(db))
+        assert (
+            httpx.get(
+                f'{first.base_url}/users/me',
+                headers={'authorization': f'Bearer {first.token}'},
+            ).status_code
+            == 200
+        )
+    finally:
+        assert first.stop() == 0
+    assert result.returncode == 2
+    assert 'is in use by another process' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
 def test_port_in_use_is_a_clear_error() -> None:
     with socket.socket() as taken:
         taken.bind(('127.0.0.1', 0))
