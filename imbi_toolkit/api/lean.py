@@ -2,7 +2,8 @@
 
 Every shortcut here produces exactly what httpx would, and is taken only
 where that is known; anything else goes to httpx itself. The tests compare
-the two over many inputs (`tests/api/test_lean.py`).
+the two over many inputs (`tests/api/test_lean.py`) and over real sockets
+with both HTTP backends (`tests/api/test_transports.py`).
 
 - Cookies: httpx hands every response to the standard library's cookie jar,
   which first builds a `urllib.request.Request` and an `email.message.Message`
