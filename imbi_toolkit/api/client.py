@@ -611,6 +611,34 @@ class Imbi(lean.LeanAsyncClient):
             response = await self.create_release(org_slug, project_id, body)
         if response.status_code != http.HTTPStatus.CONFLICT:
             return errors.json_body(response, dict)
+        release = await self.release_with_key(org_slug, project_id, body)
+        if release is None:
+            raise errors.from_response(response)
+        return release
+
+    async def release_with_key(
+        self,
+        org_slug: str,
+        project_id: str,
+        body: abc.Mapping[str, object],
+    ) -> dict[str, typing.Any] | None:
+        """Find the release that has the same key as ``body``.
+
+        The server's key is `(committish, tag)`, no tag meaning null or `''`:
+        the release a create answered with 409 Conflict (which carries no id).
+
+        Args:
+            org_slug: Organization slug.
+            project_id: Project identifier.
+            body: A release payload; its `committish` and `tag` are used.
+
+        Returns:
+            The release, or `None` when none has that key.
+
+        Raises:
+            ImbiStatusError: When the server answers with an error.
+            ImbiTransportError: When the server cannot be reached.
+        """
         committish = str(body.get('committish') or '')
         tag = str(body.get('tag') or '') or None
         releases = await self._list_releases(org_slug, project_id, tag, committish)
@@ -618,7 +646,7 @@ class Imbi(lean.LeanAsyncClient):
             # A key without a tag means tag null or '': skip other tags.
             if tag or release.get('tag') in (None, ''):
                 return release
-        raise errors.from_response(response)
+        return None
 
     async def deploy(
         self,

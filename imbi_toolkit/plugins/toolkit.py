@@ -15,7 +15,7 @@ from collections import abc
 
 import httpx
 
-from imbi_toolkit.api import errors, paths
+from imbi_toolkit.api import errors
 from imbi_toolkit.patching import validation
 from imbi_toolkit.plugins import calling
 from imbi_toolkit.plugins import manager as manager_module
@@ -142,8 +142,10 @@ class Toolkit:
         except httpx.TransportError as exc:
             raise errors.from_transport_error(exc) from exc
         if response.status_code == http.HTTPStatus.CONFLICT:
-            release = await self._existing_release(org_slug, project_id, sent, response)
-            created = False
+            existing = await client.release_with_key(org_slug, project_id, sent)
+            if existing is None:
+                raise errors.from_response(response)
+            release, created = existing, False
         else:
             release = errors.json_body(response, dict)
             created = True
@@ -153,46 +155,6 @@ class Toolkit:
         if manager.implementations('imbi_after_release_create'):
             await calling.call_each(manager, 'imbi_after_release_create', kwargs)
         return release
-
-    async def _existing_release(
-        self,
-        org_slug: str,
-        project_id: str,
-        body: abc.Mapping[str, object],
-        conflict: httpx.Response,
-    ) -> JSONObject:
-        tag = str(body.get('tag') or '') or None
-        committish = str(body.get('committish') or '')
-        for release in await self._list_releases(org_slug, project_id, tag, committish):
-            # The key is (committish, tag) with no tag meaning null or ''.
-            if tag or release.get('tag') in (None, ''):
-                return release
-        raise errors.from_response(conflict)
-
-    async def _list_releases(
-        self,
-        org_slug: str,
-        project_id: str,
-        tag: str | None,
-        committish: str | None,
-    ) -> list[JSONObject]:
-        url = paths.build(
-            '/organizations/{org_slug}/projects/{project_id}/releases/',
-            org_slug=org_slug,
-            project_id=project_id,
-        )
-        params = {
-            name: value
-            for name, value in (('committish', committish), ('tag', tag))
-            if value
-        }
-        with errors.translate():
-            response = await self.client.get(url, params=params)
-        errors.raise_for_status(response)
-        releases = response.json()
-        if not isinstance(releases, list):
-            return []
-        return [r for r in releases if isinstance(r, dict) and r.get('id')]
 
     async def record_deployment(
         self,
