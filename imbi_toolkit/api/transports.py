@@ -284,15 +284,10 @@ def _text_headers(
             transport sends such bytes as they are; aiohttp cannot).
     """
     raw = headers.raw
-    # ASCII nearly always: trying it first saves looking for the encoding.
-    for encoding in ('ascii', 'utf-8'):
-        try:
-            return [
-                (key.decode(encoding), value.decode(encoding)) for key, value in raw
-            ]
-        except UnicodeDecodeError:
-            continue
-    name = next(key for key, value in raw if not _is_utf8(key + value))
+    try:
+        return [(key.decode(), value.decode()) for key, value in raw]
+    except UnicodeDecodeError:
+        name = next(key for key, value in raw if not _is_utf8(key + value))
     raise httpx.LocalProtocolError(
         f'header {name.decode("latin-1")!r} is not UTF-8, which the aiohttp '
         "backend cannot send: encode it as UTF-8 or use http_backend='httpcore'",
@@ -302,7 +297,7 @@ def _text_headers(
 
 def _is_utf8(data: bytes) -> bool:
     try:
-        data.decode('utf-8')
+        data.decode()
     except UnicodeDecodeError:
         return False
     return True
