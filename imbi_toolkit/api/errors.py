@@ -27,6 +27,7 @@ from collections import abc
 import httpx
 
 from imbi_toolkit.api import redaction
+from imbi_toolkit.errors import ToolkitError
 
 # Longest server text kept in an error (a 500 page can be large).
 _MAX_DETAIL_CHARS = 500
@@ -40,7 +41,7 @@ def safe_url(url: httpx.URL | str) -> str:
     return redaction.redact(str(parsed))
 
 
-class ImbiError(Exception):
+class ImbiError(ToolkitError):
     """Base class of the errors raised for Imbi API calls.
 
     Attributes:
@@ -94,6 +95,44 @@ class ImbiTimeoutError(ImbiTransportError):
 
 class ReleaseNotFoundError(ImbiError, LookupError):
     """No release of the project matches the given tag or committish."""
+
+
+class ProjectNotFoundError(ImbiError, LookupError):
+    """No project of the organization has the given id or slug."""
+
+
+class ReleaseMismatchError(ImbiError):
+    """The release the server has under a tag is of another commit.
+
+    Raised instead of returning that release as if it were the one asked
+    for: a tag names one commit, so the caller's committish or tag is wrong.
+
+    Attributes:
+        release: The existing release (with its `id` and `committish`).
+    """
+
+    def __init__(self, message: str, *, release: dict[str, typing.Any]) -> None:
+        super().__init__(message)
+        self.release = release
+
+
+class UnexpectedResponseError(ImbiError):
+    """A successful status whose body is not what the API sends.
+
+    A proxy's login page answered with 200, say. The message names the
+    request, the status and the content type instead of a decoder error.
+
+    Attributes:
+        status: The HTTP status code.
+        content_type: The response's `Content-Type` (empty when absent).
+    """
+
+    def __init__(
+        self, message: str, *, method: str, url: str, status: int, content_type: str
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status = status
+        self.content_type = content_type
 
 
 class ImbiStatusError(ImbiError):
@@ -368,8 +407,9 @@ def json_body(response: httpx.Response, expected: type[_Body]) -> _Body:
 
     Raises:
         ImbiStatusError: The typed error, when the status is not 2xx.
-        ImbiError: When the body is not JSON of the expected kind (a proxy's
-            HTML page, say), naming the request instead of a decoder error.
+        UnexpectedResponseError: When the body is not JSON of the expected
+            kind (a proxy's HTML page, say), naming the request, the status
+            and the content type instead of a decoder error.
     """
     raise_for_status(response)
     try:
@@ -379,8 +419,15 @@ def json_body(response: httpx.Response, expected: type[_Body]) -> _Body:
     if not isinstance(data, expected):
         method, where = _request_of(response)
         kind = 'a JSON object' if expected is dict else 'a JSON array'
-        raise ImbiError(
-            f'{method} {where} did not answer with {kind}', method=method, url=where
+        content_type = response.headers.get('content-type', '')
+        raise UnexpectedResponseError(
+            f'{method} {where} answered {response.status_code} with '
+            f'{content_type or "no content type"}, not {kind}: is the base URL '
+            'the Imbi API (not a proxy or login page)?',
+            method=method,
+            url=where,
+            status=response.status_code,
+            content_type=content_type,
         )
     return data
 

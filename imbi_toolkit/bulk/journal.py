@@ -18,11 +18,12 @@ import pathlib
 import typing
 
 from imbi_toolkit.api import redaction
+from imbi_toolkit.errors import ToolkitError
 
 VERSION = 1
 
 
-class JournalError(ValueError):
+class JournalError(ToolkitError, ValueError):
     """The journal file cannot be used for this run."""
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections import abc
 
+from imbi_toolkit.errors import ToolkitError
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Problem:
@@ -26,7 +28,7 @@ class Problem:
         return f'operation {self.index}: {self.message}'
 
 
-class PatchValidationError(ValueError):
+class PatchValidationError(ToolkitError, ValueError):
     """A patch that must not be sent: each problem names the op and why.
 
     Attributes:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from imbi_toolkit.errors import ToolkitError
 
-class PluginError(Exception):
+
+class PluginError(ToolkitError):
     """Base class of every plugin error.
 
     Attributes:
