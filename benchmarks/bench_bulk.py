@@ -93,7 +93,7 @@ async def one_run(
     targets: list[tuple[str, str]],
     tag: str,
 ) -> dict[str, typing.Any]:
-    patch = bulk.Patch([{'op': 'replace', 'path': '/description', 'value': tag}])
+    patch = bulk.ApplyPatch([{'op': 'replace', 'path': '/description', 'value': tag}])
     client = _TimedImbi(base_url=base_url, token=token, http_backend=backend)  # type: ignore[arg-type]
     client.round_trips = []
     async with client:

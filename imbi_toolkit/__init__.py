@@ -14,15 +14,19 @@ from imbi_toolkit.__version__ import __version__
 
 if typing.TYPE_CHECKING:
     from imbi_toolkit.api import Imbi, Settings
+    from imbi_toolkit.errors import ToolkitError
     from imbi_toolkit.hookspecs import hookimpl
+    from imbi_toolkit.operations import Toolkit
 
-__all__ = ['Imbi', 'Settings', '__version__', 'hookimpl']
+__all__ = ['Imbi', 'Settings', 'Toolkit', 'ToolkitError', '__version__', 'hookimpl']
 
 # Public name -> module that defines it; resolved lazily by ``__getattr__``.
 _LAZY: dict[str, str] = {
     'Imbi': 'imbi_toolkit.api',
     'Settings': 'imbi_toolkit.api',
     'hookimpl': 'imbi_toolkit.hookspecs',
+    'Toolkit': 'imbi_toolkit.operations',
+    'ToolkitError': 'imbi_toolkit.errors',
 }
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import http
 import importlib.metadata
+import itertools
 import logging
 import os
 import ssl
@@ -16,11 +17,14 @@ from collections import abc
 import httpx
 
 from imbi_toolkit.api import errors, lean, paths, redaction, retries
+from imbi_toolkit.types import JSONObject
 
 if typing.TYPE_CHECKING:
     from imbi_toolkit.api.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
+
+_Body = typing.TypeVar('_Body', dict[str, typing.Any], list[typing.Any])
 
 _DISTRIBUTION = 'imbi-toolkit'
 
@@ -204,6 +208,7 @@ class Imbi(lean.LeanAsyncClient):
             kwargs['transport'] = _aiohttp_transport(kwargs)
         super().__init__(**kwargs)
         self._identity_param = _PLUGIN_SLUG
+        self._api_version: asyncio.Future[tuple[int, ...] | None] | None = None
         self.retry_policy = dataclasses.replace(
             retry_policy or retries.RetryPolicy(), max_retries=max_retries
         )
@@ -492,6 +497,174 @@ class Imbi(lean.LeanAsyncClient):
             LOGGER.warning('Failed to record deployment %r: %s', url, response.text)
         return response
 
+    # -- typed reads: parsed JSON, typed errors ----------------------------
+
+    async def api_version(self) -> tuple[int, ...] | None:
+        """The server's API version, e.g. `(2, 41, 0)`, learned once per client.
+
+        Read from `info.version` of `/openapi.json` on the first call and
+        cached, so concurrent callers share one request. Only the operations
+        whose right behaviour depends on the server's generation ask for it
+        (docs/imbi-api.md#generations); the seed's helpers never do.
+
+        Returns:
+            The version numbers, or `None` when the server does not say
+            (then callers assume the oldest behaviour).
+        """
+        if self._api_version is None:
+            self._api_version = asyncio.ensure_future(self._fetch_api_version())
+        try:
+            return await asyncio.shield(self._api_version)
+        except errors.ImbiError:
+            self._api_version = None  # a transient failure: ask again next time
+            return None
+
+    async def _fetch_api_version(self) -> tuple[int, ...] | None:
+        try:
+            schema = await self._get_json('/openapi.json', dict)
+        except errors.ImbiStatusError:
+            return None
+        info = schema.get('info')
+        return parse_version(info.get('version') if isinstance(info, dict) else None)
+
+    async def _get_json(
+        self,
+        url: str,
+        expected: type[_Body],
+        params: abc.Mapping[str, str] | abc.Sequence[tuple[str, str]] | None = None,
+    ) -> _Body:
+        with errors.translate():
+            response = await self.get(url, params=_query(params))
+        return errors.json_body(response, expected)
+
+    async def list_organizations(self) -> list[JSONObject]:
+        """List the organizations the token can see.
+
+        Raises:
+            ImbiStatusError: When the server answers with an error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        return await self._get_json('/organizations/', list)
+
+    async def get_me(self) -> JSONObject:
+        """Return the user the token belongs to (`email`, `display_name`...).
+
+        Raises:
+            PermissionDeniedError: For a service account's token: `/users/me`
+                is for humans.
+            ImbiStatusError: When the server answers with another error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        return await self._get_json('/users/me', dict)
+
+    async def list_projects(
+        self,
+        org_slug: str,
+        params: abc.Mapping[str, str] | abc.Sequence[tuple[str, str]] | None = None,
+    ) -> list[JSONObject]:
+        """List an organization's projects.
+
+        Args:
+            org_slug: Organization slug.
+            params: Query parameters as the API takes them (`slim`,
+                `project_type`, `include_archived`, repeated `filter`
+                values `field:op:value`; see docs/imbi-api.md#projects-list).
+
+        Raises:
+            ImbiStatusError: When the server answers with an error (400 for a
+                filter it does not understand).
+            ImbiTransportError: When the server cannot be reached.
+        """
+        url = paths.build('/organizations/{org_slug}/projects/', org_slug=org_slug)
+        return await self._get_json(url, list, params)
+
+    async def get_project(self, org_slug: str, project_id: str) -> JSONObject:
+        """Return one project in the API's GET shape.
+
+        Raises:
+            NotFoundError: When the organization has no project with that id.
+            ImbiStatusError: When the server answers with another error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        url = paths.build(
+            '/organizations/{org_slug}/projects/{project_id}',
+            org_slug=org_slug,
+            project_id=project_id,
+        )
+        return await self._get_json(url, dict)
+
+    async def find_project(self, org_slug: str, ref: str) -> JSONObject:
+        """Return a project given its id or its slug.
+
+        An id (a 21-character Nano ID) is fetched directly; anything else,
+        or an id no project has, is looked up among the organization's
+        projects (archived ones included) by slug.
+
+        Args:
+            org_slug: Organization slug.
+            ref: The project's id or slug.
+
+        Raises:
+            ProjectNotFoundError: When no project has that id or slug, or
+                several have that slug.
+            ImbiStatusError: When the server answers with another error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        if _looks_like_id(ref):
+            try:
+                return await self.get_project(org_slug, ref)
+            except errors.NotFoundError:
+                pass
+        listing = await self.list_projects(
+            org_slug, [('slim', 'true'), ('include_archived', 'true')]
+        )
+        matches = [project for project in listing if project.get('slug') == ref]
+        if not matches:
+            raise errors.ProjectNotFoundError(
+                f'no project {ref!r} in {org_slug}: check the id or slug'
+            )
+        if len(matches) > 1:
+            ids = ', '.join(str(project.get('id')) for project in matches)
+            raise errors.ProjectNotFoundError(
+                f'several projects have the slug {ref!r} ({ids}): use the id'
+            )
+        return await self.get_project(org_slug, str(matches[0]['id']))
+
+    async def list_releases(
+        self,
+        org_slug: str,
+        project_id: str,
+        *,
+        tag: str | None = None,
+        committish: str | None = None,
+    ) -> list[JSONObject]:
+        """List a project's releases, newest first, filtered by the server.
+
+        Args:
+            org_slug: Organization slug.
+            project_id: Project identifier.
+            tag: Only releases with this tag.
+            committish: Only releases of this commit; a longer or upper-case
+                SHA is reduced to the 7 lowercase characters the server
+                stores (docs/imbi-api.md#releases).
+
+        Raises:
+            ImbiStatusError: When the server answers with an error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        url = paths.build(
+            '/organizations/{org_slug}/projects/{project_id}/releases/',
+            org_slug=org_slug,
+            project_id=project_id,
+        )
+        params: dict[str, str] = {}
+        if committish:
+            params['committish'] = short_committish(committish)
+        if tag:
+            params['tag'] = tag
+        releases = await self._get_json(url, list, params)
+        return [r for r in releases if isinstance(r, dict) and r.get('id')]
+
     async def find_release(
         self,
         org_slug: str,
@@ -499,15 +672,14 @@ class Imbi(lean.LeanAsyncClient):
         *,
         tag: str | None = None,
         committish: str | None = None,
-    ) -> dict[str, typing.Any] | None:
+    ) -> JSONObject | None:
         """Find a project's newest release with the given tag and/or committish.
 
         Args:
             org_slug: Organization slug.
             project_id: Project identifier.
             tag: The release tag (e.g. `1.2.3`), matched exactly.
-            committish: The commit; a longer or upper-case SHA is reduced to
-                the 7 lowercase characters the server stores.
+            committish: The commit, matched as `list_releases` does.
 
         Returns:
             The release (`id`, `tag`, `committish`, `title`...) or `None`
@@ -521,201 +693,77 @@ class Imbi(lean.LeanAsyncClient):
         """
         if not tag and not committish:
             raise ValueError('pass tag= or committish= to find a release')
-        # The server lists newest first; it filters, but a committish-only
-        # lookup matches every tag of that commit.
-        releases = await self._list_releases(org_slug, project_id, tag, committish)
-        return releases[0] if releases else None
-
-    async def _list_releases(
-        self,
-        org_slug: str,
-        project_id: str,
-        tag: str | None,
-        committish: str | None,
-    ) -> list[dict[str, typing.Any]]:
-        url = paths.build(
-            '/organizations/{org_slug}/projects/{project_id}/releases/',
-            org_slug=org_slug,
-            project_id=project_id,
-        )
-        params: dict[str, str] = {}
-        if committish:
-            params['committish'] = _short_committish(committish)
-        if tag:
-            params['tag'] = tag
-        with errors.translate():
-            response = await self.get(url, params=params)
-        releases = errors.json_body(response, list)
-        return [r for r in releases if isinstance(r, dict) and r.get('id')]
-
-    async def resolve_release_id(
-        self,
-        org_slug: str,
-        project_id: str,
-        *,
-        tag: str | None = None,
-        committish: str | None = None,
-    ) -> str:
-        """Return the id of the newest release with the given tag/committish.
-
-        Since API 2.5 the deployment path takes the release id, not a
-        version (contract §1.4); this is the lookup the gateway does.
-
-        Raises:
-            ReleaseNotFoundError: When no release matches.
-            ValueError: When neither `tag` nor `committish` is given.
-            ImbiStatusError: When the server answers with an error.
-            ImbiTransportError: When the server cannot be reached.
-        """
-        release = await self.find_release(
+        releases = await self.list_releases(
             org_slug, project_id, tag=tag, committish=committish
         )
-        if release is None:
-            wanted = ' and '.join(
-                f'{name} {value!r}'
-                for name, value in (('tag', tag), ('committish', committish))
-                if value
-            )
-            raise errors.ReleaseNotFoundError(
-                f'project {project_id!r} in {org_slug!r} has no release with '
-                f'{wanted}; create it first (ensure_release) or check the value'
-            )
-        return str(release['id'])
+        return releases[0] if releases else None
 
-    async def ensure_release(
-        self,
-        org_slug: str,
-        project_id: str,
-        body: abc.Mapping[str, object],
-    ) -> dict[str, typing.Any]:
-        """Create a release, or return the existing one with the same key.
-
-        The server's key is `(committish, tag)`; its 409 carries no id, so
-        on a conflict the release is looked up. Retrying a create that
-        timed out is therefore safe.
-
-        Args:
-            org_slug: Organization slug.
-            project_id: Project identifier.
-            body: Release payload (`committish`, `title`, optional `tag`,
-                `description`, `links`, `created_by`).
+    async def get_deployments(
+        self, org_slug: str, project_id: str, release_id: str, env_slug: str
+    ) -> JSONObject | None:
+        """Return a release's environment edge, or `None` when it has none.
 
         Returns:
-            The release as the server describes it, with its `id`.
-
-        Raises:
-            ImbiStatusError: When the server refuses the release.
-            ImbiTransportError: When the server cannot be reached.
-        """
-        with errors.translate():
-            response = await self.create_release(org_slug, project_id, body)
-        if response.status_code != http.HTTPStatus.CONFLICT:
-            return errors.json_body(response, dict)
-        release = await self.release_with_key(org_slug, project_id, body)
-        if release is None:
-            raise errors.from_response(response)
-        return release
-
-    async def release_with_key(
-        self,
-        org_slug: str,
-        project_id: str,
-        body: abc.Mapping[str, object],
-    ) -> dict[str, typing.Any] | None:
-        """Find the release that has the same key as ``body``.
-
-        The server's key is `(committish, tag)`, no tag meaning null or `''`:
-        the release a create answered with 409 Conflict (which carries no id).
-
-        Args:
-            org_slug: Organization slug.
-            project_id: Project identifier.
-            body: A release payload; its `committish` and `tag` are used.
-
-        Returns:
-            The release, or `None` when none has that key.
+            `environment`, `deployments` (the events, oldest first) and
+            `current_status`; `None` when no event was ever recorded there.
 
         Raises:
             ImbiStatusError: When the server answers with an error.
             ImbiTransportError: When the server cannot be reached.
         """
-        committish = str(body.get('committish') or '')
-        tag = str(body.get('tag') or '') or None
-        releases = await self._list_releases(org_slug, project_id, tag, committish)
-        for release in releases:
-            # A key without a tag means tag null or '': skip other tags.
-            if tag or release.get('tag') in (None, ''):
-                return release
+        url = paths.build(
+            '/organizations/{org_slug}/projects/{project_id}'
+            '/releases/{release_id}/environments/{env_slug}',
+            org_slug=org_slug,
+            project_id=project_id,
+            release_id=release_id,
+            env_slug=env_slug,
+        )
+        try:
+            return await self._get_json(url, dict)
+        except errors.NotFoundError:
+            return None
+
+
+# Project ids are 21-character Nano IDs (docs/imbi-api.md#ids).
+_NANOID_LENGTH = 21
+_NANOID_ALPHABET = frozenset(
+    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'
+)
+
+
+def _looks_like_id(ref: str) -> bool:
+    return len(ref) == _NANOID_LENGTH and _NANOID_ALPHABET.issuperset(ref)
+
+
+def _query(
+    params: abc.Mapping[str, str] | abc.Sequence[tuple[str, str]] | None,
+) -> httpx.QueryParams | None:
+    if params is None:
         return None
-
-    async def deploy(
-        self,
-        org_slug: str,
-        project_id: str,
-        env_slug: str,
-        *,
-        status: str,
-        tag: str | None = None,
-        committish: str | None = None,
-        release_id: str | None = None,
-        note: str | None = None,
-        external_run_id: str | None = None,
-    ) -> dict[str, typing.Any]:
-        """Record a deployment event of a release, found by tag or committish.
-
-        Args:
-            org_slug: Organization slug.
-            project_id: Project identifier.
-            env_slug: Target environment slug.
-            status: One of `pending`, `in_progress`, `success`, `failed`,
-                `rolled_back`.
-            tag: The release's tag.
-            committish: The release's commit.
-            release_id: The release id, when already known (then no lookup).
-            note: Optional note stored with the event.
-            external_run_id: Optional CI run id (closes an operations-log
-                entry; not stored on the event).
-
-        Returns:
-            The environment edge: `environment`, `deployments`,
-            `current_status`.
-
-        Raises:
-            ValueError: When the status is unknown or the release is not
-                identified by exactly one of release_id or tag/committish.
-            ReleaseNotFoundError: When no release matches.
-            ImbiStatusError: When the server refuses the event.
-            ImbiTransportError: When the server cannot be reached. With
-                `sent=None` the event may have been recorded.
-        """
-        if status not in DEPLOYMENT_STATUSES:
-            raise ValueError(
-                f'unknown deployment status {status!r}: use one of '
-                + ', '.join(DEPLOYMENT_STATUSES)
-            )
-        if release_id is not None and (tag or committish):
-            raise ValueError('pass release_id= or tag=/committish=, not both')
-        if release_id is None:
-            release_id = await self.resolve_release_id(
-                org_slug, project_id, tag=tag, committish=committish
-            )
-        body: dict[str, object] = {'status': status}
-        if note is not None:
-            body['note'] = note
-        if external_run_id is not None:
-            body['external_run_id'] = external_run_id
-        with errors.translate():
-            response = await self.record_deployment(
-                org_slug, project_id, release_id, env_slug, body
-            )
-        return errors.json_body(response, dict)
+    pairs = params.items() if isinstance(params, abc.Mapping) else params
+    return httpx.QueryParams([(name, value) for name, value in pairs])
 
 
-DEPLOYMENT_STATUSES = ('pending', 'in_progress', 'success', 'failed', 'rolled_back')
+def parse_version(text: object) -> tuple[int, ...] | None:
+    """`'2.41.0'` → `(2, 41, 0)`; `None` for anything that is not a version."""
+    if not isinstance(text, str):
+        return None
+    numbers: list[int] = []
+    for part in text.strip().lstrip('v').split('.'):
+        digits = ''.join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers) or None
 
 
-def _short_committish(committish: str) -> str:
-    # The server stores 7 lowercase hex characters (contract §1.3).
+def short_committish(committish: str) -> str:
+    """The committish as the server stores it: 7 lowercase hex characters.
+
+    A longer hex SHA is shortened; anything else is only stripped and
+    lower-cased (docs/imbi-api.md#releases).
+    """
     text = committish.strip().lower()
     if len(text) > 7 and all(char in '0123456789abcdef' for char in text):
         return text[:7]

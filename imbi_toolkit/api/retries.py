@@ -19,10 +19,13 @@ jitter, is capped, and honours `Retry-After` (capped too).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import json
 import random
 import typing
+from collections import abc
 
 import httpx
 
@@ -88,8 +91,32 @@ def _has_test_op(request: httpx.Request) -> bool:
     )
 
 
+# The mode the operations layer chose for the writes sent inside `chosen()`.
+_CHOSEN: contextvars.ContextVar[Mode | None] = contextvars.ContextVar(
+    'imbi_retry_mode', default=None
+)
+
+
+@contextlib.contextmanager
+def chosen(mode: Mode) -> abc.Iterator[None]:
+    """Retry the requests sent inside the block under ``mode``.
+
+    The operations layer knows more than a request shows: that the server
+    de-duplicates a deployment event by its `external_run_id`, say. It wraps
+    the seed helper's call in this instead of changing the helper.
+    """
+    token = _CHOSEN.set(mode)
+    try:
+        yield
+    finally:
+        _CHOSEN.reset(token)
+
+
 def mode_of(request: httpx.Request) -> Mode:
     """Decide how ``request`` may be retried."""
+    chosen_mode = _CHOSEN.get()
+    if chosen_mode is not None:
+        return chosen_mode
     explicit = request.extensions.get(EXTENSION)
     if explicit in (IDEMPOTENT, UNSENT_ONLY, NEVER):
         return typing.cast(Mode, explicit)

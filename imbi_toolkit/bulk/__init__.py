@@ -4,7 +4,7 @@ Example:
     >>> from imbi_toolkit import bulk
     >>> results = await bulk.run(
     ...     client,
-    ...     bulk.Deployment('production', status='success', tag='1.2.3'),
+    ...     bulk.RecordDeployment('production', status='success', tag='1.2.3'),
     ...     [('eng', pid) for pid in project_ids],
     ...     journal='deploy-1.2.3.jsonl',
     ... )
@@ -12,18 +12,23 @@ Example:
 """
 
 from imbi_toolkit.bulk.journal import Journal, JournalError
-from imbi_toolkit.bulk.operations import Deployment, Operation, Patch, Release
+from imbi_toolkit.bulk.operations import (
+    ApplyPatch,
+    CreateRelease,
+    Operation,
+    RecordDeployment,
+)
 from imbi_toolkit.bulk.results import Result, Results, Target
 from imbi_toolkit.bulk.runner import DEFAULT_CONCURRENCY, run
 
 __all__ = [
     'DEFAULT_CONCURRENCY',
-    'Deployment',
+    'ApplyPatch',
+    'CreateRelease',
     'Journal',
     'JournalError',
     'Operation',
-    'Patch',
-    'Release',
+    'RecordDeployment',
     'Result',
     'Results',
     'Target',

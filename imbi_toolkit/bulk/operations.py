@@ -1,28 +1,31 @@
 """The operations a bulk run can apply: a patch, a release, a deployment.
 
-Each knows how to apply itself to one project, what to journal before its
-write is sent, and how to tell, after an interruption, whether that write
-already happened (so that a rerun writes nothing twice).
+Each sends its write through the operations layer (`imbi_toolkit.Toolkit`),
+so a bulk run invokes exactly the plugin hooks and rules that the same single
+call does. What is bulk's own: what to journal before a write is sent, and
+how to tell, after an interruption, whether that write already happened (so
+that a rerun writes nothing twice).
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
-import http
 import json
 import typing
 from collections import abc as cabc
 
-import httpx
-
 from imbi_toolkit.api import errors, paths
-from imbi_toolkit.api.client import DEPLOYMENT_STATUSES, Imbi
-from imbi_toolkit.bulk.results import Result, Target
+from imbi_toolkit.bulk.results import Result, Status, Target
 from imbi_toolkit.patching import validation
+from imbi_toolkit.plugins.errors import PluginError, RefusedError
+from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
+
+if typing.TYPE_CHECKING:
+    from imbi_toolkit.operations import Toolkit
 
 # Called with the data to journal just before the write goes out.
-Started = cabc.Callable[[dict[str, typing.Any]], None]
+Started = cabc.Callable[[JSONObject], None]
 
 
 class Operation(abc.ABC):
@@ -31,13 +34,13 @@ class Operation(abc.ABC):
     kind: typing.ClassVar[str]
 
     @abc.abstractmethod
-    def spec(self) -> dict[str, typing.Any]:
+    def spec(self) -> JSONObject:
         """The operation's parameters (its journal identity)."""
 
-    def fingerprint(self) -> dict[str, typing.Any]:
+    def fingerprint(self) -> JSONObject:
         """The JSON form of `spec`, with the kind."""
         return typing.cast(
-            dict[str, typing.Any],
+            JSONObject,
             json.loads(json.dumps({'kind': self.kind, **self.spec()}, sort_keys=True)),
         )
 
@@ -46,11 +49,11 @@ class Operation(abc.ABC):
         """A short description for the progress bar and the result table."""
 
     @abc.abstractmethod
-    async def apply(self, client: Imbi, target: Target, started: Started) -> Result:
+    async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
         """Apply the operation to one project."""
 
     async def reconcile(
-        self, client: Imbi, target: Target, data: dict[str, typing.Any]
+        self, toolkit: Toolkit, target: Target, data: JSONObject
     ) -> Result | None:
         """Check a write that was in flight when an earlier run stopped.
 
@@ -62,22 +65,28 @@ class Operation(abc.ABC):
 
 
 def _failed(target: Target, error: Exception, *, in_doubt: bool = False) -> Result:
+    """The result of a write that raised: refused, conflict or failed."""
+    if isinstance(error, RefusedError):
+        return Result(target, 'refused', str(error))
     status = error.status if isinstance(error, errors.ImbiStatusError) else None
-    return Result(target, 'failed', str(error), status, in_doubt=in_doubt)
-
-
-def _status_result(target: Target, response: httpx.Response, ok_detail: str) -> Result:
-    if response.is_success:
-        return Result(target, 'ok', ok_detail, response.status_code)
-    error = errors.from_response(response)
-    conflict = isinstance(error, errors.ConflictError) or (
+    kind: Status = 'failed'
+    if isinstance(error, errors.ConflictError | errors.ReleaseMismatchError) or (
         isinstance(error, errors.UnprocessableEntityError) and error.test_failed
+    ):
+        kind = 'conflict'
+    detail = (
+        error.detail_text or str(error)
+        if isinstance(error, errors.ImbiStatusError)
+        else str(error)
     )
-    status: typing.Literal['conflict', 'failed'] = 'conflict' if conflict else 'failed'
-    return Result(target, status, error.detail_text or str(error), error.status)
+    return Result(target, kind, detail, status, in_doubt=in_doubt)
 
 
-class Patch(Operation):
+# What a write through the toolkit may raise that concerns one project only.
+_PROJECT_ERRORS = (errors.ImbiError, PluginError, ValueError)
+
+
+class ApplyPatch(Operation):
     """Apply one JSON Patch to every project.
 
     Args:
@@ -96,7 +105,7 @@ class Patch(Operation):
         # pointers, values, read-only paths (PatchValidationError names the op).
         validation.validate(self.patch)
 
-    def spec(self) -> dict[str, typing.Any]:
+    def spec(self) -> JSONObject:
         return {'patch': self.patch}
 
     def describe(self) -> str:
@@ -113,34 +122,36 @@ class Patch(Operation):
         appends = any(str(op['path']).endswith('/-') for op in self.patch)
         return has_test or not appends
 
-    async def apply(self, client: Imbi, target: Target, started: Started) -> Result:
+    async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
         started({})
         try:
-            with errors.translate():
-                response = await client.patch_project(
-                    target.org_slug, target.project_id, self.patch
-                )
+            await toolkit.patch_project(target.org_slug, target.project_id, self.patch)
         except errors.ImbiTransportError as error:
             return _failed(target, error, in_doubt=error.sent is not False)
-        result = _status_result(target, response, 'patched')
-        if response.status_code >= 500:  # a proxy may fail after the write
-            return dataclasses.replace(result, in_doubt=True)
-        if result.status == 'conflict' and response.status_code == 422:
-            # A retried patch whose first answer was lost fails its own
-            # test op: tell that apart from somebody else's change.
-            try:
-                if await self._already_applied(client, target):
-                    return Result(
-                        target, 'ok', 'patched (an earlier attempt applied it)'
-                    )
-            except errors.ImbiError:
-                pass
-        return result
+        except errors.ServerError as error:  # a proxy may fail after the write
+            return _failed(target, error, in_doubt=True)
+        except errors.UnprocessableEntityError as error:
+            if error.test_failed and await self._applied(toolkit, target):
+                # A retried patch whose first answer was lost fails its own
+                # test op: tell that apart from somebody else's change.
+                return Result(target, 'ok', 'patched (an earlier attempt applied it)')
+            return _failed(target, error)
+        except _PROJECT_ERRORS as error:
+            return _failed(target, error)
+        return Result(target, 'ok', 'patched', 200)
+
+    async def _applied(self, toolkit: Toolkit, target: Target) -> bool:
+        try:
+            return await toolkit.patch_applied(
+                target.org_slug, target.project_id, self.patch
+            )
+        except errors.ImbiError:
+            return False
 
     async def reconcile(
-        self, client: Imbi, target: Target, data: dict[str, typing.Any]
+        self, toolkit: Toolkit, target: Target, data: JSONObject
     ) -> Result | None:
-        if await self._already_applied(client, target):
+        if await toolkit.patch_applied(target.org_slug, target.project_id, self.patch):
             return Result(target, 'ok', 'patched (found on reconcile)')
         if self.repeatable:
             return None
@@ -152,88 +163,62 @@ class Patch(Operation):
             in_doubt=True,
         )
 
-    async def _already_applied(self, client: Imbi, target: Target) -> bool:
-        """Whether the project shows every value the patch sets.
 
-        Only paths that read the same in the project's GET shape can match
-        (e.g. `/description`, `/links/...`); any other patch is not
-        recognised and is sent again, which `repeatable` made safe.
-        """
-        import jsonpointer
-
-        setters = [op for op in self.patch if op['op'] in ('add', 'replace')]
-        if not setters or any(str(op['path']).endswith('/-') for op in setters):
-            return False
-        url = paths.build(
-            '/organizations/{org_slug}/projects/{project_id}',
-            org_slug=target.org_slug,
-            project_id=target.project_id,
-        )
-        with errors.translate():
-            response = await client.get(url)
-        errors.raise_for_status(response)
-        document = response.json()
-        for op in setters:
-            try:
-                value = jsonpointer.resolve_pointer(document, str(op['path']))
-            except jsonpointer.JsonPointerException:
-                return False
-            if value != op.get('value'):
-                return False
-        return True
-
-
-class Release(Operation):
+class CreateRelease(Operation):
     """Create the same release in every project (an existing one is kept).
 
     Args:
-        body: The release (`committish`, `title`, optional `tag`,
-            `description`, `links`, `created_by`).
+        body: The release (`committish` and/or `tag`, optional `title`,
+            `description`, `links`, `created_by`), as for
+            `Toolkit.ensure_release`.
     """
 
     kind = 'release'
 
     def __init__(self, body: cabc.Mapping[str, object]) -> None:
         self.body = dict(body)
-        if not self.body.get('committish') or not self.body.get('title'):
-            raise ValueError('a release needs a committish and a title')
+        if not self.body.get('committish') and not self.body.get('tag'):
+            raise ValueError('a release needs a committish or a tag (or both)')
 
-    def spec(self) -> dict[str, typing.Any]:
+    def spec(self) -> JSONObject:
         return {'body': self.body}
 
     def describe(self) -> str:
         name = self.body.get('tag') or self.body.get('committish')
         return f'release {name}'
 
-    async def apply(self, client: Imbi, target: Target, started: Started) -> Result:
+    async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
         started({})
         try:
-            release = await client.ensure_release(
+            outcome = await toolkit.ensure_release(
                 target.org_slug, target.project_id, self.body
             )
-        except errors.ConflictError as error:
-            return Result(target, 'conflict', error.detail_text, error.status)
-        except errors.ImbiError as error:
+        except _PROJECT_ERRORS as error:
             return _failed(target, error)
-        return Result(target, 'ok', f'release {release.get("id")}')
+        release_id = outcome.release.get('id')
+        if outcome.created:
+            return Result(target, 'ok', f'release {release_id} created', 201)
+        return Result(target, 'ok', f'release {release_id} was already there')
 
 
-class Deployment(Operation):
+class RecordDeployment(Operation):
     """Record a deployment event of each project's release in one environment.
 
-    The release is found by tag and/or committish. Recording is not
-    idempotent on the server (each POST appends an event), so before sending
-    the event the number of events already on the edge is journaled; after an
-    interruption, a rerun counts again and does not send an event that
-    arrived.
+    The release is found by tag and/or committish. Without an
+    `external_run_id` the server appends an event per POST, so before
+    sending the event the number of events already on the edge is
+    journaled; after an interruption, a rerun counts again and does not send
+    an event that arrived.
 
     Args:
         env_slug: The environment (e.g. `production`).
-        status: `pending`, `in_progress`, `success`, `failed` or
-            `rolled_back`.
+        status: One of `imbi_toolkit.types.DEPLOYMENT_STATUSES`.
         tag: The release's tag.
         committish: The release's commit.
         note: Optional note stored with each event.
+        external_run_id: Optional CI run id; servers from API 2.18 keep one
+            event per run id, so a repeat changes nothing there.
+        external_run_url: Optional link to the CI run.
     """
 
     kind = 'deployment'
@@ -246,6 +231,8 @@ class Deployment(Operation):
         tag: str | None = None,
         committish: str | None = None,
         note: str | None = None,
+        external_run_id: str | None = None,
+        external_run_url: str | None = None,
     ) -> None:
         if status not in DEPLOYMENT_STATUSES:
             raise ValueError(
@@ -260,106 +247,99 @@ class Deployment(Operation):
         self.tag = tag
         self.committish = committish
         self.note = note
+        self.external_run_id = external_run_id
+        self.external_run_url = external_run_url
 
-    def spec(self) -> dict[str, typing.Any]:
-        return {
+    def spec(self) -> JSONObject:
+        spec: JSONObject = {
             'env_slug': self.env_slug,
             'status': self.status,
             'tag': self.tag,
             'committish': self.committish,
             'note': self.note,
         }
+        # Left out when unset, so journals of earlier runs still match.
+        if self.external_run_id is not None:
+            spec['external_run_id'] = self.external_run_id
+        if self.external_run_url is not None:
+            spec['external_run_url'] = self.external_run_url
+        return spec
 
     def describe(self) -> str:
         return (
             f'deploy {self.tag or self.committish} to {self.env_slug} ({self.status})'
         )
 
-    async def _events(self, client: Imbi, target: Target, release_id: str) -> int:
-        url = paths.build(
-            '/organizations/{org_slug}/projects/{project_id}'
-            '/releases/{release_id}/environments/{env_slug}',
-            org_slug=target.org_slug,
-            project_id=target.project_id,
-            release_id=release_id,
-            env_slug=self.env_slug,
-        )
-        with errors.translate():
-            response = await client.get(url)
-        if response.status_code == http.HTTPStatus.NOT_FOUND:
-            return 0  # no event on this edge yet
-        errors.raise_for_status(response)
-        deployments = response.json().get('deployments')
-        return len(deployments) if isinstance(deployments, list) else 0
+    def _body(self) -> JSONObject:
+        body: JSONObject = {'status': self.status}
+        for name in ('note', 'external_run_id', 'external_run_url'):
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = value
+        return body
 
-    async def apply(self, client: Imbi, target: Target, started: Started) -> Result:
+    async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
+        org_slug, project_id = target.org_slug, target.project_id
         try:
-            release_id = await client.resolve_release_id(
-                target.org_slug,
-                target.project_id,
-                tag=self.tag,
-                committish=self.committish,
+            release_id = await toolkit.resolve_release_id(
+                org_slug, project_id, tag=self.tag, committish=self.committish
             )
-            before = await self._events(client, target, release_id)
-        except errors.ImbiError as error:
+            before = await toolkit.deployment_count(
+                org_slug, project_id, release_id, self.env_slug
+            )
+        except _PROJECT_ERRORS as error:
             return _failed(target, error)
         data = {'release_id': release_id, 'events_before': before}
         started(data)
-        body: dict[str, object] = {'status': self.status}
-        if self.note is not None:
-            body['note'] = self.note
         try:
-            with errors.translate():
-                response = await client.record_deployment(
-                    target.org_slug, target.project_id, release_id, self.env_slug, body
-                )
+            await toolkit.record_deployment(
+                org_slug, project_id, self.env_slug, self._body(), release_id=release_id
+            )
         except errors.ImbiTransportError as error:
             if error.sent is False:
                 return _failed(target, error)
             # It may have been recorded: count again before calling it failed.
-            return await self._settle(client, target, data, error)
-        if response.is_success or response.status_code < 500:
-            return _status_result(target, response, f'event recorded on {release_id}')
-        return await self._settle(client, target, data, errors.from_response(response))
+            return await self._settle(toolkit, target, data, error)
+        except errors.ServerError as error:
+            return await self._settle(toolkit, target, data, error)
+        except _PROJECT_ERRORS as error:
+            return _failed(target, error)
+        return Result(target, 'ok', f'event recorded on {release_id}', 200)
 
     async def _settle(
         self,
-        client: Imbi,
+        toolkit: Toolkit,
         target: Target,
-        data: dict[str, typing.Any],
+        data: JSONObject,
         error: errors.ImbiError,
     ) -> Result:
         # The answer was lost: count the events again. Finding no new event
         # proves nothing yet (the server may still be working on a slow
         # request), so the result stays in doubt and a rerun checks again.
         try:
-            done = await self.reconcile(client, target, data)
+            done = await self.reconcile(toolkit, target, data)
         except errors.ImbiError:
             done = None
-        return done or _failed_with(
-            target,
-            error,
-            f'{error}; the event may still arrive: rerun with the same journal, '
-            'which checks before sending it again',
-            in_doubt=True,
+        if done is not None:
+            return done
+        failed = _failed(target, error, in_doubt=True)
+        return dataclasses.replace(
+            failed,
+            detail=f'{error}; the event may still arrive: rerun with the same '
+            'journal, which checks before sending it again',
         )
 
     async def reconcile(
-        self, client: Imbi, target: Target, data: dict[str, typing.Any]
+        self, toolkit: Toolkit, target: Target, data: JSONObject
     ) -> Result | None:
         release_id = str(data.get('release_id') or '')
         if not release_id or 'events_before' not in data:
             return None
-        events = await self._events(client, target, release_id)
+        events = await toolkit.deployment_count(
+            target.org_slug, target.project_id, release_id, self.env_slug
+        )
         if events > int(data['events_before']):
             return Result(
                 target, 'ok', f'event recorded on {release_id} (found on reconcile)'
             )
         return None
-
-
-def _failed_with(
-    target: Target, error: errors.ImbiError, detail: str, *, in_doubt: bool = False
-) -> Result:
-    status = error.status if isinstance(error, errors.ImbiStatusError) else None
-    return Result(target, 'failed', detail, status, in_doubt=in_doubt)

@@ -10,8 +10,8 @@ from collections import abc
 
 from imbi_toolkit.api import redaction
 
-Status = typing.Literal['ok', 'conflict', 'failed', 'skipped']
-STATUSES: tuple[Status, ...] = ('ok', 'skipped', 'conflict', 'failed')
+Status = typing.Literal['ok', 'conflict', 'refused', 'failed', 'skipped']
+STATUSES: tuple[Status, ...] = ('ok', 'skipped', 'conflict', 'refused', 'failed')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +76,8 @@ class Result:
         target: The project.
         status: `ok`; `skipped` (done in an earlier run, per the journal);
             `conflict` (409, or a patch `test` op that failed: the project
-            changed meanwhile); `failed`.
+            changed meanwhile); `refused` (a plugin said no, naming itself;
+            nothing was sent); `failed`.
         detail: What happened, in one line (the server's detail on errors).
         http_status: The final HTTP status, when there was a response.
         in_doubt: Whether the write may have happened although it failed
@@ -180,6 +181,7 @@ class Results(abc.Sequence[Result]):
             'ok': '#2e7d32',
             'skipped': '#607d8b',
             'conflict': '#ef6c00',
+            'refused': '#6a1b9a',
             'failed': '#c62828',
         }
         body = ''.join(

@@ -14,6 +14,7 @@ from imbi_toolkit.api.client import Imbi
 from imbi_toolkit.bulk.journal import Journal
 from imbi_toolkit.bulk.operations import Operation
 from imbi_toolkit.bulk.results import Result, Results, Target
+from imbi_toolkit.operations import Toolkit
 
 LOGGER = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def _target(value: TargetLike) -> Target:
 
 
 async def run(
-    client: Imbi,
+    client: Imbi | Toolkit,
     operation: Operation,
     targets: abc.Iterable[TargetLike],
     *,
@@ -51,8 +52,10 @@ async def run(
     the same call again with the same journal until everything is ok.
 
     Args:
-        client: The client (`Imbi.from_settings(...)` retries safely).
-        operation: A `Patch`, `Release` or `Deployment`.
+        client: The client (`Imbi.from_settings(...)` retries safely), or
+            the `Toolkit` around it: every write goes through the toolkit's
+            hooks and rules, exactly as the same single call would.
+        operation: An `ApplyPatch`, `CreateRelease` or `RecordDeployment`.
         targets: The projects, as `Target`s or `(org_slug, project_id)`.
         journal: Path of the journal file (JSON lines), created if missing.
             Use one journal per operation.
@@ -69,6 +72,7 @@ async def run(
     """
     if concurrency < 1:
         raise ValueError('concurrency must be at least 1')
+    toolkit = client if isinstance(client, Toolkit) else Toolkit(client)
     projects = [_target(value) for value in targets]
     seen: set[str] = set()
     for project in projects:
@@ -86,7 +90,7 @@ async def run(
         # done with one: no task per project, and no hand-over through the
         # event loop between one request and the next.
         for index, project in pending:
-            result = await _apply_one(client, operation, project, book)
+            result = await _apply_one(toolkit, operation, project, book)
             if book is not None and result.status != 'skipped':
                 book.result(
                     project.key,
@@ -120,7 +124,7 @@ async def run(
 
 
 async def _apply_one(
-    client: Imbi, operation: Operation, project: Target, book: Journal | None
+    toolkit: Toolkit, operation: Operation, project: Target, book: Journal | None
 ) -> Result:
     entry = book.entry(project.key) if book is not None else None
     if entry is not None and entry.status == 'ok':
@@ -129,7 +133,7 @@ async def _apply_one(
         # An earlier run stopped, or lost the answer, while this write was
         # in flight: find out whether it happened before writing again.
         try:
-            settled = await operation.reconcile(client, project, entry.started)
+            settled = await operation.reconcile(toolkit, project, entry.started)
         except errors.ImbiError as error:
             return Result(
                 project,
@@ -145,7 +149,7 @@ async def _apply_one(
             book.started(project.key, data)
 
     try:
-        return await operation.apply(client, project, started)
+        return await operation.apply(toolkit, project, started)
     except ValueError as error:  # a bad path value of this one project
         return Result(project, 'failed', str(error))
 

@@ -13,7 +13,7 @@ import keyword
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
-DEPLOYMENT_STATUSES = ('pending', 'in_progress', 'success', 'failed', 'rolled_back')
+from imbi_toolkit.types import DEPLOYMENT_STATUSES
 
 SUMMARY = """\
 Work with Imbi: connect, browse projects, fetch one into a variable, preview
@@ -183,7 +183,11 @@ def build_parser() -> MagicArgumentParser:
         help='the event status (default: success)',
     )
     deploy.add_argument('--note', help='a note stored with the event')
-    deploy.add_argument('--external-run-id', help='the CI run id')
+    deploy.add_argument(
+        '--external-run-id',
+        help='the CI run id (servers from API 2.18 keep one event per run id)',
+    )
+    deploy.add_argument('--external-run-url', help='a link to the CI run')
     _org(deploy)
     _output(deploy)
 

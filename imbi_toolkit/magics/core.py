@@ -19,25 +19,15 @@ from imbi_toolkit.magics import (
     snapshots,
 )
 from imbi_toolkit.magics.errors import UsageError
+from imbi_toolkit.types import JSONObject
 
 if typing.TYPE_CHECKING:
     import argparse
 
-    from imbi_toolkit.api import Imbi
     from imbi_toolkit.magics.preview import PatchPreview
+    from imbi_toolkit.operations import Toolkit
 
-Document = dict[str, typing.Any]
-Params = list[tuple[str, str | int | float | bool | None]]
-
-# Project ids are 21-character Nano IDs (contract §1.0).
-_NANOID_LENGTH = 21
-_NANOID_ALPHABET = frozenset(
-    'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'
-)
-
-
-def _looks_like_id(ref: str) -> bool:
-    return len(ref) == _NANOID_LENGTH and _NANOID_ALPHABET.issuperset(ref)
+T = typing.TypeVar('T')
 
 
 @functools.cache
@@ -172,10 +162,12 @@ class ImbiMagics(Magics):
 
     # -- helpers -----------------------------------------------------------
 
-    def _call(
-        self, work: abc.Callable[[Imbi], abc.Awaitable[typing.Any]]
-    ) -> typing.Any:
-        return self.session.call(work)
+    def _call(self, work: abc.Callable[[Toolkit], abc.Awaitable[T]]) -> T:
+        """Run `work(toolkit)` on the background loop: every API call goes
+        through the operations layer, as it does outside the magics."""
+        from imbi_toolkit.operations import Toolkit
+
+        return self.session.call(lambda client: work(Toolkit(client)))
 
     def _org(self, explicit: str | None) -> str:
         if explicit:
@@ -187,15 +179,8 @@ class ImbiMagics(Magics):
         return self._default_org
 
     def _only_org(self) -> str:
-        async def list_orgs(client: Imbi) -> list[Document]:
-            from imbi_toolkit.api import errors as api_errors
-
-            with api_errors.translate():
-                response = await client.get('/organizations/')
-            api_errors.raise_for_status(response)
-            return typing.cast(list[Document], response.json())
-
-        slugs = [str(org['slug']) for org in self._call(list_orgs)]
+        organizations = self._call(lambda tk: tk.client.list_organizations())
+        slugs = [str(org.get('slug')) for org in organizations]
         if len(slugs) == 1:
             return slugs[0]
         if not slugs:
@@ -214,7 +199,7 @@ class ImbiMagics(Magics):
         if snapshot is not None and not org:
             return snapshot.org_slug, snapshot.project_id, snapshot.label
         org_slug = self._org(org)
-        project = self._call(lambda client: _find_project(client, org_slug, ref))
+        project = self._call(lambda tk: tk.client.find_project(org_slug, ref))
         return org_slug, str(project['id']), str(project.get('slug') or ref)
 
     # -- commands ----------------------------------------------------------
@@ -243,7 +228,12 @@ class ImbiMagics(Magics):
     def _do_whoami(
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
-        banner = self._call(_whoami)
+        identity = self._call(lambda tk: tk.whoami())
+        banner = display.Banner(
+            identity.base_url,
+            identity.email or 'a service account',
+            identity.display_name,
+        )
         return banner, banner
 
     def _do_disconnect(
@@ -258,17 +248,14 @@ class ImbiMagics(Magics):
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
         org_slug = self._org(args.org)
-        params: Params = [('slim', 'true')]
+        params: list[tuple[str, str]] = [('slim', 'true')]
         if args.type:
             params.append(('project_type', args.type))
         if args.archived:
             params.append(('include_archived', 'true'))
         params.extend(('filter', value) for value in args.filter)
 
-        async def list_projects(client: Imbi) -> list[Document]:
-            return await _get_projects(client, org_slug, params)
-
-        rows = self._call(list_projects)
+        rows = self._call(lambda tk: tk.client.list_projects(org_slug, params))
         if args.team:
             rows = [row for row in rows if _team_slug(row) == args.team]
         if args.search:
@@ -300,9 +287,7 @@ class ImbiMagics(Magics):
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
         org_slug = self._org(args.org)
-        project = self._call(
-            lambda client: _find_project(client, org_slug, args.project)
-        )
+        project = self._call(lambda tk: tk.client.find_project(org_slug, args.project))
         document = _patchable(project)
         self._user_ns()[args.variable] = self.snapshots.keep(
             args.variable, org_slug, str(project['id']), document
@@ -322,7 +307,7 @@ class ImbiMagics(Magics):
             )
         return snapshot
 
-    def _edited(self, variable: str) -> Document:
+    def _edited(self, variable: str) -> JSONObject:
         try:
             value = self._user_ns()[variable]
         except KeyError:
@@ -337,7 +322,7 @@ class ImbiMagics(Magics):
         return value
 
     def _preview(
-        self, variable: str, target: Document, test_ops: bool | None
+        self, variable: str, target: JSONObject, test_ops: bool | None
     ) -> PatchPreview:
         from imbi_toolkit import patching
         from imbi_toolkit.magics.preview import PatchPreview
@@ -373,16 +358,13 @@ class ImbiMagics(Magics):
         if not args.send or len(result) == 0:
             return result, result
 
-        async def send(client: Imbi) -> Document:
-            # Through the plugin layer: `imbi_before_project_patch` plugins
-            # may check, change or refuse the operations.
-            from imbi_toolkit.plugins import Toolkit
-
-            return await Toolkit(client).patch_project(
+        # Through the operations layer: `imbi_before_project_patch` plugins
+        # may check, change or refuse the operations.
+        project = self._call(
+            lambda tk: tk.patch_project(
                 snapshot.org_slug, snapshot.project_id, result.operations
             )
-
-        project = self._call(send)
+        )
         self._user_ns()[variable] = self.snapshots.keep(
             variable,
             snapshot.org_slug,
@@ -396,21 +378,17 @@ class ImbiMagics(Magics):
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
         org_slug, project_id, label = self._resolve_project(args.project, args.org)
-        body: dict[str, object] = {
-            'committish': args.committish,
-            'title': args.title or args.tag or args.committish,
-        }
+        # No title given: the toolkit names it after the tag once the
+        # plugins (which may derive one) had their say.
+        body: dict[str, object] = {'committish': args.committish}
+        if args.title:
+            body['title'] = args.title
         if args.tag:
             body['tag'] = args.tag
         if args.description:
             body['description'] = args.description
 
-        async def create(client: Imbi) -> Document:
-            from imbi_toolkit.plugins import Toolkit
-
-            return await Toolkit(client).create_release(org_slug, project_id, body)
-
-        release = self._call(create)
+        release = self._call(lambda tk: tk.create_release(org_slug, project_id, body))
         name = release.get('tag') or release.get('committish')
         message = display.Message(
             f'Release {name} ({release.get("committish")}) of {label}: '
@@ -427,11 +405,11 @@ class ImbiMagics(Magics):
             body['note'] = args.note
         if args.external_run_id:
             body['external_run_id'] = args.external_run_id
+        if args.external_run_url:
+            body['external_run_url'] = args.external_run_url
 
-        async def record(client: Imbi) -> Document:
-            from imbi_toolkit.plugins import Toolkit
-
-            return await Toolkit(client).record_deployment(
+        edge = self._call(
+            lambda tk: tk.record_deployment(
                 org_slug,
                 project_id,
                 args.environment,
@@ -440,8 +418,7 @@ class ImbiMagics(Magics):
                 tag=args.tag,
                 committish=args.committish,
             )
-
-        edge = self._call(record)
+        )
         release = args.tag or args.committish or args.release_id
         events = edge.get('deployments') or []
         message = display.Message(
@@ -454,14 +431,9 @@ class ImbiMagics(Magics):
     def _do_user(
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
-        async def look_up(client: Imbi) -> str | None:
-            from imbi_toolkit.plugins import Toolkit
-
-            return await Toolkit(client).find_user_by_identity(
-                args.integration, args.subject
-            )
-
-        email = self._call(look_up)
+        email = self._call(
+            lambda tk: tk.find_user_by_identity(args.integration, args.subject)
+        )
         if email is None:
             text = f'No Imbi user matches {args.integration} subject {args.subject!r}'
         else:
@@ -500,73 +472,14 @@ class ImbiMagics(Magics):
         return table, table
 
 
-def _team_slug(row: Document) -> str | None:
+def _team_slug(row: JSONObject) -> str | None:
     team = row.get('team')
     return str(team.get('slug')) if isinstance(team, dict) else None
 
 
-async def _whoami(client: Imbi) -> display.Banner:
-    from imbi_toolkit.api import errors as api_errors
-
-    base_url = api_errors.safe_url(client.base_url)
-    with api_errors.translate():
-        response = await client.get('/users/me')
-        if response.status_code == 403:
-            # A service account's token: /users/me is for humans (contract
-            # §2); check the token with a read it may do instead.
-            orgs = await client.get('/organizations/')
-            api_errors.raise_for_status(orgs)
-            return display.Banner(base_url, 'a service account')
-    api_errors.raise_for_status(response)
-    me = response.json()
-    return display.Banner(base_url, str(me.get('email')), me.get('display_name'))
-
-
-async def _get_projects(client: Imbi, org_slug: str, params: Params) -> list[Document]:
-    from imbi_toolkit.api import errors as api_errors
-    from imbi_toolkit.api import paths
-
-    url = paths.build('/organizations/{org_slug}/projects/', org_slug=org_slug)
-    with api_errors.translate():
-        response = await client.get(url, params=params)
-    api_errors.raise_for_status(response)
-    return typing.cast(list[Document], response.json())
-
-
-async def _find_project(client: Imbi, org_slug: str, ref: str) -> Document:
-    """Get a project by id, or by slug when no project has that id."""
-    from imbi_toolkit.api import errors as api_errors
-    from imbi_toolkit.api import paths
-
-    if _looks_like_id(ref):
-        url = paths.build(
-            '/organizations/{org_slug}/projects/{project_id}',
-            org_slug=org_slug,
-            project_id=ref,
-        )
-        with api_errors.translate():
-            response = await client.get(url)
-        if response.status_code != 404:
-            api_errors.raise_for_status(response)
-            return typing.cast(Document, response.json())
-    matches = [
-        project
-        for project in await _get_projects(
-            client, org_slug, [('slim', 'true'), ('include_archived', 'true')]
-        )
-        if project.get('slug') == ref
-    ]
-    if not matches:
-        raise UsageError(f'no project {ref!r} in {org_slug}: check the id or slug')
-    if len(matches) > 1:
-        ids = ', '.join(str(project['id']) for project in matches)
-        raise UsageError(f'several projects have the slug {ref!r} ({ids}): use the id')
-    return await _find_project(client, org_slug, str(matches[0]['id']))
-
-
 def _target_from_cell(
-    cell: str, snapshot: Document, namespace: dict[str, typing.Any]
-) -> Document:
+    cell: str, snapshot: JSONObject, namespace: dict[str, typing.Any]
+) -> JSONObject:
     """The new document a `%%imbi patch` cell asks for.
 
     The body is a JSON Patch (a list of operations, applied to the
@@ -600,7 +513,7 @@ def _target_from_cell(
     )
 
 
-def _apply(ops: list[typing.Any], snapshot: Document) -> Document:
+def _apply(ops: list[typing.Any], snapshot: JSONObject) -> JSONObject:
     from imbi_toolkit.patching import Patch, PatchValidationError
 
     if not all(isinstance(op, dict) for op in ops):
@@ -616,7 +529,7 @@ def _apply(ops: list[typing.Any], snapshot: Document) -> Document:
     return copy.deepcopy(patched)
 
 
-def _patchable(project: Document) -> Document:
+def _patchable(project: JSONObject) -> JSONObject:
     from imbi_toolkit.patching import patchable
 
     return patchable(project)

@@ -39,6 +39,9 @@ def _translate(exc: Exception) -> BaseException | None:
             return errors.from_response(exc.response)
         if isinstance(exc, httpx.TransportError):
             return errors.from_transport_error(exc)
+        if isinstance(exc, errors.ProjectNotFoundError):
+            # A wrong id or slug on the magic's line.
+            return UsageError(str(exc))
     plugin_errors = sys.modules.get('imbi_toolkit.plugins.errors')
     if plugin_errors is not None and isinstance(exc, plugin_errors.PluginError):
         return UsageError(f'{type(exc).__name__}: {exc}')

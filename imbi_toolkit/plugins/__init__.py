@@ -3,9 +3,9 @@
 Write a plugin with `imbi_toolkit.hookimpl` (the hooks are in
 `imbi_toolkit.hookspecs` and `docs/hooks.md`), declare it in the
 `imbi_toolkit` entry-point group, and call the API through `Toolkit`, the one
-layer that runs the hooks:
+layer that runs the hooks (`imbi_toolkit.Toolkit`, also importable from here):
 
-    >>> from imbi_toolkit.plugins import Toolkit
+    >>> from imbi_toolkit import Toolkit
     >>> toolkit = Toolkit(client)
     >>> await toolkit.create_release('engineering', project_id, body)
 
@@ -22,6 +22,7 @@ from imbi_toolkit import _lazy
 
 if typing.TYPE_CHECKING:
     from imbi_toolkit.hookspecs import hookimpl
+    from imbi_toolkit.operations import Toolkit
     from imbi_toolkit.plugins.errors import (
         PluginError,
         PluginHookError,
@@ -37,7 +38,6 @@ if typing.TYPE_CHECKING:
         PluginManager,
         get_plugin_manager,
     )
-    from imbi_toolkit.plugins.toolkit import Toolkit
 
 __all__ = [
     'ENTRY_POINT_GROUP',
@@ -69,7 +69,7 @@ _LAZY: dict[str, str] = {
     'PluginLoadWarning': 'imbi_toolkit.plugins.manager',
     'PluginManager': 'imbi_toolkit.plugins.manager',
     'get_plugin_manager': 'imbi_toolkit.plugins.manager',
-    'Toolkit': 'imbi_toolkit.plugins.toolkit',
+    'Toolkit': 'imbi_toolkit.operations',
 }
 
 

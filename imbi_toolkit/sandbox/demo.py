@@ -82,7 +82,9 @@ async def walk_through(client: Imbi) -> None:
     _say(f'   the same again answers {again.status_code} (already exists)')
 
     _step(4, 'Record a deployment of tag 2.0.0 to production')
-    release_id = await client.resolve_release_id(ORG, project_id, tag='2.0.0')
+    found = await client.find_release(ORG, project_id, tag='2.0.0')
+    assert found is not None  # created in step 3
+    release_id = str(found['id'])
     _say(f'   tag 2.0.0 resolves to release id {release_id}')
     response = await client.record_deployment(
         ORG, project_id, release_id, 'production', {'status': 'success', 'note': 'demo'}

@@ -41,12 +41,18 @@ def _fake_with_releases() -> FakeImbi:
 
 async def test_deployment_to_every_project(tmp_path: pathlib.Path) -> None:
     fake = _fake_with_releases()
-    operation = bulk.Deployment('prod', status='success', tag='1.0.0')
+    operation = bulk.RecordDeployment('prod', status='success', tag='1.0.0')
     async with _client(fake) as client:
         results = await bulk.run(
             client, operation, _targets(), journal=tmp_path / 'j.jsonl', progress=False
         )
-    assert results.counts() == {'ok': 12, 'skipped': 0, 'conflict': 0, 'failed': 0}
+    assert results.counts() == {
+        'ok': 12,
+        'skipped': 0,
+        'conflict': 0,
+        'refused': 0,
+        'failed': 0,
+    }
     assert results.succeeded
     assert all(len(fake.events[(f'{p}-1.0.0', 'prod')]) == 1 for p in PROJECTS)
     assert [str(r.target) for r in results] == [f'eng/{p}' for p in PROJECTS]
@@ -54,7 +60,7 @@ async def test_deployment_to_every_project(tmp_path: pathlib.Path) -> None:
 
 async def test_rerun_skips_what_succeeded(tmp_path: pathlib.Path) -> None:
     fake = _fake_with_releases()
-    operation = bulk.Deployment('prod', status='success', tag='1.0.0')
+    operation = bulk.RecordDeployment('prod', status='success', tag='1.0.0')
     journal = tmp_path / 'j.jsonl'
     async with _client(fake) as client:
         await bulk.run(client, operation, _targets(), journal=journal, progress=False)
@@ -71,7 +77,7 @@ async def test_missing_release_fails_only_that_project(tmp_path: pathlib.Path) -
     async with _client(fake) as client:
         results = await bulk.run(
             client,
-            bulk.Deployment('prod', status='success', tag='1.0.0'),
+            bulk.RecordDeployment('prod', status='success', tag='1.0.0'),
             _targets(),
             progress=False,
         )
@@ -102,7 +108,7 @@ async def test_concurrency_is_bounded() -> None:
         targets = [('eng', p) for p in PROJECTS] * 1
         await bulk.run(
             c,
-            bulk.Deployment('prod', status='success', tag='1.0.0'),
+            bulk.RecordDeployment('prod', status='success', tag='1.0.0'),
             targets,
             concurrency=3,
             progress=False,
@@ -133,7 +139,7 @@ async def test_an_unexpected_error_stops_the_whole_run() -> None:
         with pytest.raises(RuntimeError, match='transport bug'):
             await bulk.run(
                 c,
-                bulk.Deployment('prod', status='success', tag='1.0.0'),
+                bulk.RecordDeployment('prod', status='success', tag='1.0.0'),
                 _targets(),
                 concurrency=3,
                 progress=False,
@@ -157,7 +163,7 @@ async def test_lost_response_is_reconciled_not_resent(tmp_path: pathlib.Path) ->
     async with _client(fake) as client:
         results = await bulk.run(
             client,
-            bulk.Deployment('prod', status='success', tag='1.0.0'),
+            bulk.RecordDeployment('prod', status='success', tag='1.0.0'),
             _targets(),
             journal=tmp_path / 'j.jsonl',
             progress=False,
@@ -170,7 +176,7 @@ async def test_lost_response_is_reconciled_not_resent(tmp_path: pathlib.Path) ->
 async def test_interrupted_run_is_reconciled_on_rerun(tmp_path: pathlib.Path) -> None:
     fake = _fake_with_releases()
     journal = tmp_path / 'j.jsonl'
-    operation = bulk.Deployment('prod', status='success', tag='1.0.0')
+    operation = bulk.RecordDeployment('prod', status='success', tag='1.0.0')
     server_down = False
 
     def fault(request: httpx.Request) -> httpx.Response | None:
@@ -203,7 +209,13 @@ async def test_interrupted_run_is_reconciled_on_rerun(tmp_path: pathlib.Path) ->
         second = await bulk.run(
             client, operation, _targets(), journal=journal, progress=False
         )
-    assert second.counts() == {'ok': 8, 'skipped': 4, 'conflict': 0, 'failed': 0}
+    assert second.counts() == {
+        'ok': 8,
+        'skipped': 4,
+        'conflict': 0,
+        'refused': 0,
+        'failed': 0,
+    }
     assert 'found on reconcile' in second[4].detail
     assert fake.posts == 12
     assert all(len(fake.events[(f'{p}-1.0.0', 'prod')]) == 1 for p in PROJECTS)
@@ -212,7 +224,9 @@ async def test_interrupted_run_is_reconciled_on_rerun(tmp_path: pathlib.Path) ->
 async def test_release_bulk_is_idempotent(tmp_path: pathlib.Path) -> None:
     fake = FakeImbi()
     fake.add_release('p00', '2.0.0', 'def5678')
-    operation = bulk.Release({'committish': 'def5678', 'title': 'v2', 'tag': '2.0.0'})
+    operation = bulk.CreateRelease(
+        {'committish': 'def5678', 'title': 'v2', 'tag': '2.0.0'}
+    )
     async with _client(fake) as client:
         results = await bulk.run(client, operation, _targets(), progress=False)
     assert results.counts()['ok'] == 12
@@ -222,7 +236,7 @@ async def test_release_bulk_is_idempotent(tmp_path: pathlib.Path) -> None:
 async def test_patch_conflicts_are_reported(tmp_path: pathlib.Path) -> None:
     fake = FakeImbi()
     fake.documents['p01'] = {'description': 'changed by someone'}
-    patch = bulk.Patch(
+    patch = bulk.ApplyPatch(
         [
             {'op': 'test', 'path': '/description', 'value': 'old'},
             {'op': 'replace', 'path': '/description', 'value': 'new'},
@@ -237,8 +251,8 @@ async def test_patch_conflicts_are_reported(tmp_path: pathlib.Path) -> None:
 
 def test_journal_of_another_operation_is_refused(tmp_path: pathlib.Path) -> None:
     journal = tmp_path / 'j.jsonl'
-    one = bulk.Deployment('prod', status='success', tag='1.0.0')
-    other = bulk.Deployment('prod', status='success', tag='2.0.0')
+    one = bulk.RecordDeployment('prod', status='success', tag='1.0.0')
+    other = bulk.RecordDeployment('prod', status='success', tag='2.0.0')
     bulk.Journal(journal, one.fingerprint()).close()
     with pytest.raises(bulk.JournalError, match='another operation'):
         bulk.Journal(journal, other.fingerprint())
@@ -246,7 +260,7 @@ def test_journal_of_another_operation_is_refused(tmp_path: pathlib.Path) -> None
 
 def test_journal_survives_a_cut_last_line(tmp_path: pathlib.Path) -> None:
     journal = tmp_path / 'j.jsonl'
-    operation = bulk.Release({'committish': 'abc1234', 'title': 't'})
+    operation = bulk.CreateRelease({'committish': 'abc1234', 'title': 't'})
     with bulk.Journal(journal, operation.fingerprint()) as book:
         book.started('eng/p1', {})
         book.result('eng/p1', 'ok', 'done', 201)
@@ -263,13 +277,22 @@ def test_journal_survives_a_cut_last_line(tmp_path: pathlib.Path) -> None:
 @pytest.mark.parametrize(
     ('make', 'message'),
     [
-        (lambda: bulk.Deployment('prod', status='done', tag='1'), 'unknown deployment'),
-        (lambda: bulk.Deployment('prod', status='success'), 'tag= or committish='),
-        (lambda: bulk.Deployment('..', status='success', tag='1'), 'dot segment'),
-        (lambda: bulk.Patch([]), 'empty'),
-        (lambda: bulk.Patch([{'op': 'replace', 'path': 'x'}]), 'must start with "/"'),
-        (lambda: bulk.Patch([{'op': 'remove', 'path': '/id'}]), 'read-only'),
-        (lambda: bulk.Release({'title': 't'}), 'committish'),
+        (
+            lambda: bulk.RecordDeployment('prod', status='done', tag='1'),
+            'unknown deployment',
+        ),
+        (
+            lambda: bulk.RecordDeployment('prod', status='success'),
+            'tag= or committish=',
+        ),
+        (lambda: bulk.RecordDeployment('..', status='success', tag='1'), 'dot segment'),
+        (lambda: bulk.ApplyPatch([]), 'empty'),
+        (
+            lambda: bulk.ApplyPatch([{'op': 'replace', 'path': 'x'}]),
+            'must start with "/"',
+        ),
+        (lambda: bulk.ApplyPatch([{'op': 'remove', 'path': '/id'}]), 'read-only'),
+        (lambda: bulk.CreateRelease({'title': 't'}), 'committish'),
     ],
 )
 def test_bad_operations_are_refused(make: object, message: str) -> None:
@@ -282,7 +305,7 @@ async def test_duplicate_targets_are_refused() -> None:
         with pytest.raises(ValueError, match='listed twice'):
             await bulk.run(
                 client,
-                bulk.Release({'committish': 'abc1234', 'title': 't'}),
+                bulk.CreateRelease({'committish': 'abc1234', 'title': 't'}),
                 [('eng', 'p1'), ('eng', 'p1')],
                 progress=False,
             )
@@ -315,7 +338,7 @@ async def test_progress_bar_is_shown(capsys: pytest.CaptureFixture[str]) -> None
     async with _client(fake) as client:
         await bulk.run(
             client,
-            bulk.Deployment('prod', status='success', tag='1.0.0'),
+            bulk.RecordDeployment('prod', status='success', tag='1.0.0'),
             _targets(),
         )
     err = capsys.readouterr().err
@@ -338,7 +361,7 @@ async def test_server_error_on_deployment_is_checked_before_resending(
 
     fake.fault = fault
     journal = tmp_path / 'j.jsonl'
-    operation = bulk.Deployment('prod', status='success', tag='1.0.0')
+    operation = bulk.RecordDeployment('prod', status='success', tag='1.0.0')
     async with _client(fake) as client:
         first = await bulk.run(
             client, operation, _targets(), journal=journal, progress=False
@@ -349,7 +372,13 @@ async def test_server_error_on_deployment_is_checked_before_resending(
         second = await bulk.run(
             client, operation, _targets(), journal=journal, progress=False
         )
-    assert second.counts() == {'ok': 1, 'skipped': 11, 'conflict': 0, 'failed': 0}
+    assert second.counts() == {
+        'ok': 1,
+        'skipped': 11,
+        'conflict': 0,
+        'refused': 0,
+        'failed': 0,
+    }
     assert fake.posts == 12
 
 
@@ -363,7 +392,7 @@ async def test_patch_retried_after_lost_answer_is_ok_not_conflict() -> None:
             raise httpx.ReadError('connection reset')
 
     fake.after_write = lose_first_answer
-    patch = bulk.Patch(
+    patch = bulk.ApplyPatch(
         [
             {'op': 'test', 'path': '/description', 'value': 'old'},
             {'op': 'replace', 'path': '/description', 'value': 'new'},
@@ -378,7 +407,7 @@ async def test_patch_retried_after_lost_answer_is_ok_not_conflict() -> None:
 
 async def test_interrupted_patch_is_recognised_on_rerun(tmp_path: pathlib.Path) -> None:
     fake = FakeImbi()
-    patch = bulk.Patch([{'op': 'replace', 'path': '/description', 'value': 'new'}])
+    patch = bulk.ApplyPatch([{'op': 'replace', 'path': '/description', 'value': 'new'}])
     journal = tmp_path / 'j.jsonl'
     with bulk.Journal(journal, patch.fingerprint()) as book:
         book.started('eng/p00', {})  # crashed after sending, before the answer
@@ -392,7 +421,7 @@ async def test_interrupted_patch_is_recognised_on_rerun(tmp_path: pathlib.Path) 
 
 async def test_interrupted_append_is_not_resent(tmp_path: pathlib.Path) -> None:
     fake = FakeImbi()
-    patch = bulk.Patch([{'op': 'add', 'path': '/tags/-', 'value': 'x'}])
+    patch = bulk.ApplyPatch([{'op': 'add', 'path': '/tags/-', 'value': 'x'}])
     journal = tmp_path / 'j.jsonl'
     with bulk.Journal(journal, patch.fingerprint()) as book:
         book.started('eng/p00', {})
@@ -410,7 +439,7 @@ async def test_ctrl_c_mid_run_then_rerun_writes_nothing_twice(
 ) -> None:
     fake = _fake_with_releases()
     journal = tmp_path / 'j.jsonl'
-    operation = bulk.Deployment('prod', status='success', tag='1.0.0')
+    operation = bulk.RecordDeployment('prod', status='success', tag='1.0.0')
     four_recorded = asyncio.Event()
 
     def count(request: httpx.Request) -> None:

@@ -159,7 +159,7 @@ async def test_bulk_run_leaks_nothing(
     ) as client:
         results = await bulk.run(
             client,
-            bulk.Deployment('prod', status='success', tag='1.0.0'),
+            bulk.RecordDeployment('prod', status='success', tag='1.0.0'),
             [('eng', 'p1'), ('eng', 'p2')],
             journal=journal,
         )

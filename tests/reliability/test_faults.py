@@ -22,6 +22,8 @@ import pytest
 
 from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi, errors, retries
+from imbi_toolkit.operations import Toolkit
+from imbi_toolkit.plugins import PluginManager
 from imbi_toolkit.testing import SandboxProcess
 
 from .conftest import FIGURES, CaptureServer
@@ -96,8 +98,8 @@ async def _release_everywhere(
     client: Imbi, projects: list[str], tag: str, committish: str = 'feed123'
 ) -> None:
     results = await bulk.run(
-        client,
-        bulk.Release({'committish': committish, 'title': tag, 'tag': tag}),
+        _toolkit(client),
+        bulk.CreateRelease({'committish': committish, 'title': tag, 'tag': tag}),
         [(ORG, project) for project in projects],
         progress=False,
     )
@@ -105,7 +107,7 @@ async def _release_everywhere(
 
 
 async def _events(client: Imbi, project: str, tag: str) -> int:
-    release_id = await client.resolve_release_id(ORG, project, tag=tag)
+    release_id = await _toolkit(client).resolve_release_id(ORG, project, tag=tag)
     response = await client.get(
         f'/organizations/{ORG}/projects/{project}/releases/{release_id}/environments/{ENV}'
     )
@@ -121,8 +123,12 @@ async def _assert_one_event_each(client: Imbi, projects: list[str], tag: str) ->
     assert counts == [1] * len(projects), 'every project has exactly one event'
 
 
-def _deploy(tag: str) -> bulk.Deployment:
-    return bulk.Deployment(ENV, status='success', tag=tag, note='fault suite')
+def _toolkit(client: Imbi) -> Toolkit:
+    return Toolkit(client, plugin_manager=PluginManager())
+
+
+def _deploy(tag: str) -> bulk.RecordDeployment:
+    return bulk.RecordDeployment(ENV, status='success', tag=tag, note='fault suite')
 
 
 def _status_error(
@@ -158,12 +164,17 @@ async def test_server_down(
         retry_policy=POLICY,
     ) as client:
         with pytest.raises(errors.ImbiConnectionError) as excinfo:
-            await client.deploy(ORG, 'p' * 21, ENV, status='success', tag='1.0.0')
+            await _toolkit(client).record_deployment(
+                ORG, 'p' * 21, ENV, {'status': 'success'}, tag='1.0.0'
+            )
         watch.error(excinfo.value)
         assert excinfo.value.sent is False
         assert 'ConnectError' in str(excinfo.value)
         results = await bulk.run(
-            client, _deploy('1.0.0'), [(ORG, 'a' * 21), (ORG, 'b' * 21)], progress=False
+            _toolkit(client),
+            _deploy('1.0.0'),
+            [(ORG, 'a' * 21), (ORG, 'b' * 21)],
+            progress=False,
         )
     assert [r.status for r in results] == ['failed', 'failed']
     assert not any(r.in_doubt for r in results)
@@ -177,7 +188,9 @@ async def test_connection_refused_on_deployment_is_retried(
     async with _client(sandbox) as client:
         (project,) = await _projects(client, 1)
         await _release_everywhere(client, [project], 'refused-1')
-        release_id = await client.resolve_release_id(ORG, project, tag='refused-1')
+        release_id = await _toolkit(client).resolve_release_id(
+            ORG, project, tag='refused-1'
+        )
     # A server that comes up while the client is retrying its connection.
     async with _client(sandbox, max_retries=3) as client:
         real = client._transport
@@ -237,7 +250,7 @@ async def test_reset_deployment_is_never_duplicated(
             times=2,
         )
         first = await bulk.run(
-            client,
+            _toolkit(client),
             _deploy('reset-2'),
             [(ORG, p) for p in projects],
             journal=journal,
@@ -249,13 +262,19 @@ async def test_reset_deployment_is_never_duplicated(
         for result in first.failed:
             watch.texts.append(result.detail)
         second = await bulk.run(
-            client,
+            _toolkit(client),
             _deploy('reset-2'),
             [(ORG, p) for p in projects],
             journal=journal,
             progress=False,
         )
-        assert second.counts() == {'ok': 2, 'skipped': 2, 'conflict': 0, 'failed': 0}
+        assert second.counts() == {
+            'ok': 2,
+            'skipped': 2,
+            'conflict': 0,
+            'refused': 0,
+            'failed': 0,
+        }
         await _assert_one_event_each(client, projects, 'reset-2')
     watch.texts.append(journal.read_text())
 
@@ -275,7 +294,7 @@ async def test_lost_answer_after_deployment_is_found_not_resent(
             times=2,
         )
         results = await bulk.run(
-            client,
+            _toolkit(client),
             _deploy('lost-1'),
             [(ORG, p) for p in projects],
             journal=tmp_path / 'lost.jsonl',
@@ -303,7 +322,7 @@ async def test_lost_answer_after_release_create_is_looked_up(
             action='drop_after',
             times=1,
         )
-        release = await client.ensure_release(ORG, project, body)
+        release = await _toolkit(client).create_release(ORG, project, body)
         response = await client.get(
             f'/organizations/{ORG}/projects/{project}/releases/',
             params={'committish': 'abad1de'},
@@ -323,21 +342,21 @@ async def test_lost_answer_after_guarded_patch_is_recognised(
         sandbox.add_fault(
             method='PATCH', path='/organizations/*', action='drop_after', times=1
         )
-        operation = bulk.Patch(
+        operation = bulk.ApplyPatch(
             [
                 {'op': 'test', 'path': '/description', 'value': descriptions[0]},
                 {'op': 'replace', 'path': '/description', 'value': 'Patched once'},
             ]
         )
         results = await bulk.run(
-            client, operation, [(ORG, projects[0])], progress=False
+            _toolkit(client), operation, [(ORG, projects[0])], progress=False
         )
         assert [r.status for r in results] == ['ok']
         assert 'earlier attempt applied it' in results[0].detail
         # The same guarded patch on a project that differs is a conflict.
         assert descriptions[1] != descriptions[0]
         conflict = await bulk.run(
-            client, operation, [(ORG, projects[1])], progress=False
+            _toolkit(client), operation, [(ORG, projects[1])], progress=False
         )
         assert [r.status for r in conflict] == ['conflict']
         assert 'Patch test operation failed' in conflict[0].detail
@@ -382,7 +401,7 @@ async def test_slow_deployment_is_reconciled_not_resent(
         )
         targets = [(ORG, p) for p in projects]
         first = await bulk.run(
-            client,
+            _toolkit(client),
             _deploy('slow-1'),
             targets,
             journal=journal,
@@ -394,7 +413,11 @@ async def test_slow_deployment_is_reconciled_not_resent(
         assert 'ReadTimeout' in first[0].detail
         await asyncio.sleep(1.0)  # the server finishes the slow request
         second = await bulk.run(
-            client, _deploy('slow-1'), targets, journal=journal, progress=False
+            _toolkit(client),
+            _deploy('slow-1'),
+            targets,
+            journal=journal,
+            progress=False,
         )
         # The server dropped the request when the client went away, so the
         # rerun found no event and sent it (once); either way, one event.
@@ -415,7 +438,7 @@ async def test_slow_release_create_is_retried_without_duplicate(
             delay_ms=800,
             times=1,
         )
-        release = await client.ensure_release(ORG, project, body)
+        release = await _toolkit(client).create_release(ORG, project, body)
         await asyncio.sleep(0.8)  # let the first, slow create finish
         response = await client.get(
             f'/organizations/{ORG}/projects/{project}/releases/',
@@ -453,13 +476,15 @@ async def test_server_errors(
             times=1,
         )
         with pytest.raises(errors.ServerError) as excinfo:
-            await client.deploy(
-                ORG, project, ENV, status='success', tag=f'status-{status}'
+            await _toolkit(client).record_deployment(
+                ORG, project, ENV, {'status': 'success'}, tag=f'status-{status}'
             )
         watch.error(excinfo.value)
         assert excinfo.value.status == status
         assert await _events(client, project, f'status-{status}') == 0  # not retried
-        await client.deploy(ORG, project, ENV, status='success', tag=f'status-{status}')
+        await _toolkit(client).record_deployment(
+            ORG, project, ENV, {'status': 'success'}, tag=f'status-{status}'
+        )
         await _assert_one_event_each(client, [project], f'status-{status}')
 
 
@@ -518,7 +543,7 @@ async def test_non_json_bodies(sandbox: SandboxProcess, watch: Watch) -> None:
             times=1,
         )
         with pytest.raises(
-            errors.ImbiError, match='did not answer with a JSON array'
+            errors.UnexpectedResponseError, match='not a JSON array'
         ) as excinfo:
             await client.find_release(ORG, project, tag='1.0.0')
         watch.error(excinfo.value)
@@ -631,7 +656,7 @@ async def test_killed_and_restarted_mid_bulk_run(
 
         killer = asyncio.create_task(kill_after(len(projects) // 6))
         first = await bulk.run(
-            client,
+            _toolkit(client),
             _deploy('kill-1'),
             targets,
             journal=journal,
@@ -648,13 +673,21 @@ async def test_killed_and_restarted_mid_bulk_run(
     second_server = imbi_sandbox_factory(db_path=db, token=token)
     async with _client(second_server) as client:
         second = await bulk.run(
-            client, _deploy('kill-1'), targets, journal=journal, progress=False
+            _toolkit(client),
+            _deploy('kill-1'),
+            targets,
+            journal=journal,
+            progress=False,
         )
         assert second.succeeded, str(second)
         assert second.counts()['skipped'] == counts['ok']
         await _assert_one_event_each(client, projects, 'kill-1')
         third = await bulk.run(
-            client, _deploy('kill-1'), targets, journal=journal, progress=False
+            _toolkit(client),
+            _deploy('kill-1'),
+            targets,
+            journal=journal,
+            progress=False,
         )
         assert third.counts()['skipped'] == len(projects)
     out, err = capsys.readouterr()

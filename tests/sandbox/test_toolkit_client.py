@@ -27,9 +27,9 @@ async def test_patch_create_and_deploy_with_the_client(
         assert created.status_code == 201
         again = await client.create_release('engineering', billing_api, body)
         assert again.status_code == 409
-        release_id = await client.resolve_release_id(
-            'engineering', billing_api, tag='3.0.0'
-        )
+        found = await client.find_release('engineering', billing_api, tag='3.0.0')
+        assert found is not None
+        release_id = found['id']
         assert release_id == created.json()['id']
 
         recorded = await client.record_deployment(

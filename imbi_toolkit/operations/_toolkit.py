@@ -1,0 +1,576 @@
+"""`Toolkit`: the operations layer, where hooks and rules run.
+
+The wire client (`imbi_toolkit.api.Imbi`) sends requests; its seed helpers
+stay plain calls that return raw responses. Every front end (your code, the
+`%imbi` magics, the bulk runner, the CLI) goes through `Toolkit`, the one
+place that runs the plugin hooks, resolves a tag or committish to a release,
+decides whether a release was created or already there, validates patches
+and chooses how a write may be retried.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import http
+import logging
+import typing
+from collections import abc
+
+import httpx
+
+from imbi_toolkit.api import errors, retries
+from imbi_toolkit.api.client import short_committish
+from imbi_toolkit.patching import validation
+from imbi_toolkit.plugins import calling
+from imbi_toolkit.plugins import manager as manager_module
+from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
+
+if typing.TYPE_CHECKING:
+    from imbi_toolkit.api import Imbi
+
+LOGGER = logging.getLogger(__name__)
+
+# Who answered an identity lookup of the caller's own subject.
+_HOST = 'imbi-toolkit (GET /users/by-identity)'
+
+# From this version the server stores `external_run_id` and de-duplicates
+# deployment events on it, so a repeated POST changes nothing
+# (docs/imbi-api.md#deployment-events).
+_DEDUPLICATES_RUN_IDS = (2, 18)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseOutcome:
+    """What `Toolkit.ensure_release` did.
+
+    Attributes:
+        release: The release as the API describes it, with its `id`.
+        created: `True` when this call created it; `False` when it was
+            already there (the server answered 200 or 409).
+    """
+
+    release: JSONObject
+    created: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who a client acts as.
+
+    Attributes:
+        base_url: The API's root URL, without credentials.
+        email: The user's email; `None` for a service account.
+        display_name: The user's name, when the API gives one.
+    """
+
+    base_url: str
+    email: str | None
+    display_name: str | None = None
+
+    @property
+    def service_account(self) -> bool:
+        """Whether the token belongs to a service account, not a person."""
+        return self.email is None
+
+
+class Toolkit:
+    """The operations layer: hooks and rules around the shared `Imbi` client.
+
+    The installed plugins are loaded on first use (see
+    `imbi_toolkit.plugins.get_plugin_manager`), and `imbi_client_created`
+    runs once per client before its first request through this layer. Every
+    method raises the typed errors of `imbi_toolkit.api.errors` on HTTP
+    failures (all of them `imbi_toolkit.errors.ToolkitError`) and returns
+    the parsed JSON.
+
+    Args:
+        client: The shared client; the `Toolkit` does not close it.
+        plugin_manager: The plugins to run. Defaults to the shared manager
+            with the installed plugins.
+
+    Example:
+        >>> async with Imbi.from_settings(Settings()) as client:
+        ...     toolkit = Toolkit(client)
+        ...     release = await toolkit.create_release(
+        ...         'engineering', project_id,
+        ...         {'committish': 'A1B2C3D4E5', 'tag': 'v1.4.0'},
+        ...     )
+        ...     await toolkit.record_deployment(
+        ...         'engineering', project_id, 'production',
+        ...         {'status': 'success'}, tag='v1.4.0',
+        ...     )
+    """
+
+    def __init__(
+        self,
+        client: Imbi,
+        *,
+        plugin_manager: manager_module.PluginManager | None = None,
+    ) -> None:
+        self.client = client
+        self._manager = plugin_manager
+        # Set once `imbi_client_created` has run: the fast path of every call.
+        self._ready: manager_module.PluginManager | None = None
+
+    def __repr__(self) -> str:
+        return f'<{type(self).__name__} client={self.client!r}>'
+
+    @property
+    def plugin_manager(self) -> manager_module.PluginManager:
+        """The plugin manager whose hooks this toolkit runs."""
+        if self._manager is None:
+            self._manager = manager_module.get_plugin_manager()
+        return self._manager
+
+    async def _prepare(self) -> manager_module.PluginManager:
+        manager = self.plugin_manager
+        if self.client not in manager.prepared_clients:
+            # Claimed before the await, so concurrent first calls run the
+            # hook once; released on failure, so the next call tries again.
+            manager.prepared_clients.add(self.client)
+            try:
+                await calling.call_each(
+                    manager, 'imbi_client_created', {'client': self.client}
+                )
+            except BaseException:
+                manager.prepared_clients.discard(self.client)
+                raise
+        self._ready = manager
+        return manager
+
+    # -- releases ----------------------------------------------------------
+
+    async def create_release(
+        self,
+        org_slug: str,
+        project_id: str,
+        body: abc.Mapping[str, object],
+    ) -> JSONObject:
+        """Create a release, or return the existing one with the same key.
+
+        The same as `ensure_release`, returning only the release.
+
+        Returns:
+            The release as the API describes it, with its `id`.
+        """
+        outcome = await self.ensure_release(org_slug, project_id, body)
+        return outcome.release
+
+    async def ensure_release(
+        self,
+        org_slug: str,
+        project_id: str,
+        body: abc.Mapping[str, object],
+    ) -> ReleaseOutcome:
+        """Create a release, or find the existing one, on any API generation.
+
+        Runs `imbi_before_release_create` (which may change or refuse the
+        body), sends it, and runs `imbi_after_release_create` with
+        `created` taken from the answer itself: 201 is new; 200 (API 2.32.3
+        and later) is the existing release; 409 (older servers) is resolved
+        by listing the releases with the tag, or the committish of an
+        untagged release (docs/imbi-api.md#releases-create). Retrying a
+        create whose answer was lost is therefore safe.
+
+        A body without `title` gets the tag (or the committish) as its title
+        after the plugins had their say; `tag: ""` is not sent (it means no
+        tag).
+
+        Args:
+            org_slug: Organisation slug.
+            project_id: Project id.
+            body: The release (`committish`, `tag`, `title`, ...). It is
+                copied; the caller's mapping is not changed.
+
+        Returns:
+            The release and whether this call created it.
+
+        Raises:
+            ReleaseMismatchError: When the server's release with that tag is
+                of another commit than `committish` (never returned as if
+                it were the one asked for).
+            RefusedError: When a plugin refused the release (nothing sent).
+            PluginHookError: When a plugin failed.
+            ImbiStatusError: When the API refused the release.
+            ImbiTransportError: When the API could not be reached.
+        """
+        manager = self._ready or await self._prepare()
+        client = self.client
+        kwargs: dict[str, object] = {
+            'client': client,
+            'org_slug': org_slug,
+            'project_id': project_id,
+            'body': dict(body),
+        }
+        # Skipping a hook nobody implements saves a coroutine per request.
+        if manager.implementations('imbi_before_release_create'):
+            await calling.call_chain(
+                manager, 'imbi_before_release_create', kwargs, 'body', dict
+            )
+        sent = _release_body(typing.cast(JSONObject, kwargs['body']))
+        # errors.translate(), inlined: its generator costs ~1 µs per request.
+        try:
+            response = await client.create_release(org_slug, project_id, sent)
+        except httpx.TransportError as exc:
+            raise errors.from_transport_error(exc) from exc
+        status = response.status_code
+        if status == http.HTTPStatus.CONFLICT:
+            release = await self._release_for_conflict(org_slug, project_id, sent)
+            if release is None:
+                raise errors.from_response(response)
+            created = False
+        else:
+            release = errors.json_body(response, dict)
+            created = status != http.HTTPStatus.OK
+        if not created:
+            _check_same_commit(release, sent, project_id)
+        del kwargs['body']
+        kwargs['release'] = release
+        kwargs['created'] = created
+        if manager.implementations('imbi_after_release_create'):
+            await calling.call_each(manager, 'imbi_after_release_create', kwargs)
+        return ReleaseOutcome(release, created)
+
+    async def _release_for_conflict(
+        self, org_slug: str, project_id: str, body: JSONObject
+    ) -> JSONObject | None:
+        # The 409 carries no id. Up to 2.25 the key is (committish, tag);
+        # from 2.26 it is the tag alone, or the committish among untagged
+        # releases: looking up by tag first finds it on both.
+        tag = body.get('tag') or None
+        committish = str(body.get('committish') or '')
+        if tag:
+            found = await self.client.list_releases(org_slug, project_id, tag=str(tag))
+            wanted = short_committish(committish) if committish else None
+            same_commit = [r for r in found if r.get('committish') == wanted]
+            candidates = same_commit or found
+            return candidates[0] if candidates else None
+        if not committish:
+            return None
+        found = await self.client.list_releases(
+            org_slug, project_id, committish=committish
+        )
+        untagged = [r for r in found if r.get('tag') in (None, '')]
+        return untagged[0] if untagged else None
+
+    async def resolve_release_id(
+        self,
+        org_slug: str,
+        project_id: str,
+        *,
+        tag: str | None = None,
+        committish: str | None = None,
+    ) -> str:
+        """Return the id of the newest release with the given tag/committish.
+
+        Since API 2.5 the deployment path takes the release id, not a
+        version (docs/imbi-api.md#deployment-events).
+
+        Raises:
+            ReleaseNotFoundError: When no release matches.
+            ValueError: When neither `tag` nor `committish` is given.
+            ImbiStatusError: When the server answers with an error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        release = await self.client.find_release(
+            org_slug, project_id, tag=tag, committish=committish
+        )
+        if release is None:
+            wanted = ' and '.join(
+                f'{name} {value!r}'
+                for name, value in (('tag', tag), ('committish', committish))
+                if value
+            )
+            raise errors.ReleaseNotFoundError(
+                f'project {project_id!r} in {org_slug!r} has no release with '
+                f'{wanted}: create the release first, or check the value'
+            )
+        return str(release['id'])
+
+    # -- deployments -------------------------------------------------------
+
+    async def record_deployment(
+        self,
+        org_slug: str,
+        project_id: str,
+        env_slug: str,
+        body: abc.Mapping[str, object],
+        *,
+        release_id: str | None = None,
+        tag: str | None = None,
+        committish: str | None = None,
+    ) -> JSONObject:
+        """Record a deployment event of a release in an environment.
+
+        The release is given by its id, or by its tag and/or committish,
+        which are resolved to the newest matching release's id first. Then
+        `imbi_before_deployment_event` runs (it may change or refuse the
+        body), the event is sent, and `imbi_after_deployment_event` runs.
+
+        An event is retried after a lost answer only where that cannot
+        record it twice: when the request never left, or when it carries an
+        `external_run_id` and the server de-duplicates on it (API 2.18 and
+        later, learned once per client).
+
+        Args:
+            org_slug: Organisation slug.
+            project_id: Project id.
+            env_slug: Environment slug.
+            body: The event: `status` (one of
+                `imbi_toolkit.types.DEPLOYMENT_STATUSES`), optional `note`,
+                `external_run_id`, `external_run_url`.
+            release_id: The release's id.
+            tag: The release's tag (instead of `release_id`).
+            committish: The release's committish (instead of `release_id`).
+
+        Returns:
+            The API's answer: `environment`, `deployments`, `current_status`.
+
+        Raises:
+            ValueError: When the release is not given by exactly one of
+                `release_id` or `tag`/`committish`, or the status (after the
+                plugins) is not one the API takes.
+            ReleaseNotFoundError: When no release has that tag/committish.
+            RefusedError: When a plugin refused the event (nothing sent).
+            PluginHookError: When a plugin failed.
+            ImbiStatusError: When the API refused the event (`NotFoundError`
+                when the release is missing).
+            ImbiTransportError: When the API could not be reached.
+        """
+        if (release_id is None) == (tag is None and committish is None):
+            raise ValueError(
+                'give the release either as release_id= or as tag= and/or '
+                'committish=, not both and not neither'
+            )
+        manager = self._ready or await self._prepare()
+        if release_id is None:
+            release_id = await self.resolve_release_id(
+                org_slug, project_id, tag=tag, committish=committish
+            )
+        kwargs: dict[str, object] = {
+            'client': self.client,
+            'org_slug': org_slug,
+            'project_id': project_id,
+            'release_id': release_id,
+            'env_slug': env_slug,
+            'body': dict(body),
+        }
+        # Skipping a hook nobody implements saves a coroutine per request.
+        if manager.implementations('imbi_before_deployment_event'):
+            await calling.call_chain(
+                manager, 'imbi_before_deployment_event', kwargs, 'body', dict
+            )
+        sent = typing.cast(JSONObject, kwargs['body'])
+        status = sent.get('status')
+        if status not in DEPLOYMENT_STATUSES:
+            raise ValueError(
+                f'unknown deployment status {status!r}: use one of '
+                + ', '.join(DEPLOYMENT_STATUSES)
+            )
+        mode: retries.Mode = retries.UNSENT_ONLY
+        if sent.get('external_run_id') and await self._deduplicates_run_ids():
+            mode = retries.IDEMPOTENT
+        try:
+            with retries.chosen(mode):
+                response = await self.client.record_deployment(
+                    org_slug, project_id, release_id, env_slug, sent
+                )
+        except httpx.TransportError as exc:
+            raise errors.from_transport_error(exc) from exc
+        kwargs['result'] = result = errors.json_body(response, dict)
+        if manager.implementations('imbi_after_deployment_event'):
+            await calling.call_each(manager, 'imbi_after_deployment_event', kwargs)
+        return result
+
+    async def _deduplicates_run_ids(self) -> bool:
+        version = await self.client.api_version()
+        return version is not None and version >= _DEDUPLICATES_RUN_IDS
+
+    async def deployment_count(
+        self, org_slug: str, project_id: str, release_id: str, env_slug: str
+    ) -> int:
+        """How many deployment events a release has in an environment."""
+        edge = await self.client.get_deployments(
+            org_slug, project_id, release_id, env_slug
+        )
+        events = edge.get('deployments') if edge is not None else None
+        return len(events) if isinstance(events, list) else 0
+
+    # -- projects ----------------------------------------------------------
+
+    async def patch_project(
+        self,
+        org_slug: str,
+        project_id: str,
+        patch: abc.Iterable[abc.Mapping[str, object]],
+    ) -> JSONObject:
+        """Send a JSON Patch to a project through the plugins.
+
+        Runs `imbi_before_project_patch` (which may change or refuse the
+        operations), validates what is left, sends it, and runs
+        `imbi_after_project_patch`.
+
+        Returns:
+            The project as the API returned it after the patch.
+
+        Raises:
+            PatchValidationError: When an operation is malformed or targets
+                a read-only path (nothing sent).
+            RefusedError: When a plugin refused the patch (nothing sent).
+            PluginHookError: When a plugin failed.
+            ImbiStatusError: When the API refused the patch.
+            ImbiTransportError: When the API could not be reached.
+        """
+        manager = self._ready or await self._prepare()
+        kwargs: dict[str, object] = {
+            'client': self.client,
+            'org_slug': org_slug,
+            'project_id': project_id,
+            'patch': [dict(op) for op in patch],
+        }
+        # Skipping a hook nobody implements saves a coroutine per request.
+        if manager.implementations('imbi_before_project_patch'):
+            await calling.call_chain(
+                manager, 'imbi_before_project_patch', kwargs, 'patch', list
+            )
+        sent = typing.cast(list[JSONObject], kwargs['patch'])
+        # Checked after the plugins had their say, so what they add is checked
+        # too; a malformed pointer would otherwise be a 500 from the server.
+        validation.validate(sent)
+        try:  # errors.translate(), inlined, see ensure_release
+            response = await self.client.patch_project(org_slug, project_id, sent)
+        except httpx.TransportError as exc:
+            raise errors.from_transport_error(exc) from exc
+        kwargs['project'] = project = errors.json_body(response, dict)
+        if manager.implementations('imbi_after_project_patch'):
+            await calling.call_each(manager, 'imbi_after_project_patch', kwargs)
+        return project
+
+    async def patch_applied(
+        self,
+        org_slug: str,
+        project_id: str,
+        patch: abc.Sequence[abc.Mapping[str, object]],
+    ) -> bool:
+        """Whether the project already shows every value the patch sets.
+
+        Used after a lost answer to tell "my earlier attempt applied it"
+        from "somebody changed the project". Only patches that set values
+        (`add`/`replace`, no append) at paths that read the same in the
+        project's GET shape can match (e.g. `/description`, `/links/...`).
+        """
+        import jsonpointer
+
+        setters = [op for op in patch if op['op'] in ('add', 'replace')]
+        if not setters or any(str(op['path']).endswith('/-') for op in setters):
+            return False
+        document = await self.client.get_project(org_slug, project_id)
+        for op in setters:
+            try:
+                value = jsonpointer.resolve_pointer(document, str(op['path']))
+            except jsonpointer.JsonPointerException:
+                return False
+            if value != op.get('value'):
+                return False
+        return True
+
+    # -- people ------------------------------------------------------------
+
+    async def whoami(self) -> Identity:
+        """Who the client acts as: a user, or a service account.
+
+        A service account's token may not read `/users/me` (403,
+        docs/imbi-api.md#auth); the token is then checked with a read it
+        may do instead.
+        """
+        base_url = errors.safe_url(self.client.base_url)
+        try:
+            me = await self.client.get_me()
+        except errors.PermissionDeniedError:
+            await self.client.list_organizations()
+            return Identity(base_url, None)
+        name = me.get('display_name')
+        email = me.get('email')
+        return Identity(
+            base_url, str(email) if email else None, str(name) if name else None
+        )
+
+    async def find_user_by_identity(self, plugin_slug: str, subject: str) -> str | None:
+        """Resolve an external identity to an Imbi user's email.
+
+        Every plugin is consulted, in order, each result awaited:
+        `imbi_identity_subject` may turn the handle into the subject Imbi
+        stores (e.g. a GitHub login into the numeric user id) and
+        `imbi_resolve_identity` may answer directly. Each subject returned
+        (or the caller's own, when no plugin returned one) is looked up with
+        `GET /users/by-identity`. When the answers name two different emails,
+        the identity is ambiguous: the result is `None` and a warning names
+        the plugins that disagreed.
+
+        Args:
+            plugin_slug: The identity integration's slug (e.g. `github`).
+            subject: The handle or subject to resolve.
+
+        Returns:
+            The user's email, or `None` when nobody or more than one user
+            matches.
+        """
+        manager = self._ready or await self._prepare()
+        kwargs: dict[str, object] = {
+            'client': self.client,
+            'plugin_slug': plugin_slug,
+            'subject': subject,
+        }
+        subjects = await calling.call_each(
+            manager, 'imbi_identity_subject', kwargs, str
+        )
+        answers = await calling.call_each(manager, 'imbi_resolve_identity', kwargs, str)
+        lookups: dict[str, list[str]] = {}
+        for plugin, stored in subjects or [(_HOST, subject)]:
+            lookups.setdefault(stored, []).append(plugin)
+        for stored, plugins in lookups.items():
+            found = await self.client.find_user_by_identity(plugin_slug, stored)
+            if found:
+                answers.extend((plugin, found) for plugin in plugins)
+        emails: dict[str, list[str]] = {}
+        for plugin, email in answers:
+            emails.setdefault(email.casefold(), []).append(plugin)
+        if len(emails) > 1:
+            LOGGER.warning(
+                'Identity %s %r is ambiguous, so it is left unattributed: %s',
+                plugin_slug,
+                subject,
+                '; '.join(
+                    f'{", ".join(plugins)} said {email}'
+                    for email, plugins in emails.items()
+                ),
+            )
+            return None
+        if not answers:
+            return None
+        return answers[0][1]
+
+
+def _release_body(body: JSONObject) -> JSONObject:
+    """The body as sent: no empty tag, and a title when none was given."""
+    if body.get('tag') == '':
+        del body['tag']  # '' means "no tag"; 2.32.3+ turns it into null anyway
+    if not body.get('title'):
+        name = body.get('tag') or body.get('committish')
+        if name:
+            body['title'] = str(name)
+    return body
+
+
+def _check_same_commit(release: JSONObject, sent: JSONObject, project_id: str) -> None:
+    """Refuse an existing release of another commit than the one asked for."""
+    asked = sent.get('committish')
+    have = release.get('committish')
+    if not asked or not have or short_committish(str(asked)) == str(have):
+        return
+    raise errors.ReleaseMismatchError(
+        f'project {project_id!r} already has release {release.get("tag")!r} '
+        f'(id {release.get("id")}) of commit {have!r}, not of {asked!r}: '
+        'tag the new commit with a new tag, or check the committish',
+        release=release,
+    )
