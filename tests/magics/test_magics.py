@@ -253,6 +253,15 @@ def test_release_and_deployment_through_the_plugin_layer(
     run(ip, f'deploy billing-api staging --release-id={release["id"]} --status pending')
 
 
+def test_a_plugin_title_rule_applies_to_the_release_magic(ip: InteractiveShell) -> None:
+    # No --title: the magic leaves it to the plugins (semver derives one)
+    # before the toolkit falls back to the tag.
+    run(ip, 'release billing-api --committish ABCDEF1234 --tag v9.8.7 -o release')
+    release = ip.user_ns['release']
+    assert release['committish'] == 'abcdef1'
+    assert release['title'] != 'v9.8.7' and 'v9.8.7' in release['title']
+
+
 def test_the_semver_plugin_refuses_a_bad_tag(ip: InteractiveShell) -> None:
     with pytest.raises(UsageError, match=r'RefusedError: .*semver'):
         run(ip, 'release billing-api --committish abcdef1 --tag not-a-version')
