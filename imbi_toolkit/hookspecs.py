@@ -20,6 +20,8 @@ from collections import abc
 
 import pluggy
 
+from imbi_toolkit.types import JSONObject
+
 if typing.TYPE_CHECKING:
     from imbi_toolkit.api import Imbi
 
@@ -32,9 +34,6 @@ T = typing.TypeVar('T')
 
 #: A hook's return value: the value itself, or an awaitable that gives it.
 MaybeAwaitable: typing.TypeAlias = T | abc.Awaitable[T]
-
-#: A JSON object as sent to or received from the API.
-JSONObject = dict[str, typing.Any]
 
 
 @hookspec

@@ -29,6 +29,11 @@ import httpx
 from imbi_toolkit.api import redaction
 from imbi_toolkit.errors import ToolkitError
 
+#: The server's explanation: FastAPI's string, its list of validation errors,
+#: an object with an `error` code (API 2.31+, docs/imbi-api.md#errors), or
+#: `None` when the body had none.
+Detail: typing.TypeAlias = str | list[typing.Any] | dict[str, typing.Any] | None
+
 # Longest server text kept in an error (a 500 page can be large).
 _MAX_DETAIL_CHARS = 500
 
@@ -153,7 +158,7 @@ class ImbiStatusError(ImbiError):
         *,
         method: str,
         url: str,
-        detail: str | list[typing.Any] | None,
+        detail: Detail,
     ) -> None:
         self.status = response.status_code
         self.detail = detail
@@ -187,7 +192,7 @@ class UnexpectedRedirectError(ImbiStatusError):
         *,
         method: str,
         url: str,
-        detail: str | list[typing.Any] | None,
+        detail: Detail,
     ) -> None:
         location = response.headers.get('location')
         self.location = safe_url(location) if location else None
@@ -240,7 +245,7 @@ class RateLimitedError(ImbiStatusError):
         *,
         method: str,
         url: str,
-        detail: str | list[typing.Any] | None,
+        detail: Detail,
     ) -> None:
         self.retry_after = parse_retry_after(response.headers.get('retry-after'))
         super().__init__(response, method=method, url=url, detail=detail)
@@ -290,11 +295,13 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def parse_detail(response: httpx.Response) -> str | list[typing.Any] | None:
+def parse_detail(response: httpx.Response) -> Detail:
     """Extract the server's explanation from an error response.
 
-    FastAPI sends `{"detail": "..."}` or `{"detail": [...]}`; the rate
-    limiter sends `{"error": "..."}`; an unhandled error is plain text.
+    FastAPI sends `{"detail": "..."}` or `{"detail": [...]}`; from API 2.31
+    some errors send `{"detail": {"error": "app_not_installed", ...}}`, kept
+    as a dict; the rate limiter sends `{"error": "..."}`; an unhandled error
+    is plain text.
     """
     try:
         content = response.content
@@ -314,6 +321,8 @@ def parse_detail(response: httpx.Response) -> str | list[typing.Any] | None:
             value = body.get(key)
             if isinstance(value, str | list):
                 return value
+            if key == 'detail' and isinstance(value, dict):
+                return value
     return _truncate(json.dumps(body))
 
 
@@ -323,12 +332,30 @@ def _truncate(text: str) -> str:
     return text
 
 
-def render_detail(detail: str | list[typing.Any] | None) -> str:
-    """Render a detail as one line; FastAPI validation errors become `loc: msg`."""
+def render_detail(detail: Detail) -> str:
+    """Render a detail as one line.
+
+    FastAPI validation errors become `loc: msg (type)`; an object detail
+    becomes `message (error) [other=values]`.
+    """
     if detail is None:
         return ''
     if isinstance(detail, str):
         return redaction.redact(detail)
+    if isinstance(detail, dict):
+        # {"error": code, "message": text, ...}: the text, the code, the rest.
+        rest = ', '.join(
+            f'{key}={value}'
+            for key, value in detail.items()
+            if key not in ('error', 'message')
+        )
+        text = str(detail.get('message') or '')
+        code = detail.get('error')
+        if code:
+            text = f'{text} ({code})' if text else str(code)
+        if rest:
+            text = f'{text} [{rest}]' if text else rest
+        return redaction.redact(_truncate(text))
     parts = []
     for item in detail:
         if isinstance(item, abc.Mapping):
@@ -343,7 +370,7 @@ def render_detail(detail: str | list[typing.Any] | None) -> str:
 
 
 def _status_message(
-    status: int, method: str, url: str, detail: str | list[typing.Any] | None
+    status: int, method: str, url: str, detail: Detail
 ) -> str:
     try:
         phrase = http.HTTPStatus(status).phrase

@@ -180,3 +180,21 @@ def test_transport_errors(
     assert type(exc).__name__ in str(error)
     if sent is None:
         assert 'may have received' in str(error) or 'timed out' in str(error)
+
+
+def test_object_detail_is_kept_and_rendered_in_one_line() -> None:
+    # API 2.31+: 403 app_not_installed, 503 no_service_credential...
+    detail = {
+        'error': 'app_not_installed',
+        'message': 'The GitHub App is not installed on example/billing-api',
+        'owner_repo': 'example/billing-api',
+        'integration_slug': 'github',
+    }
+    error = errors.from_response(_response(403, json={'detail': detail}))
+    assert isinstance(error, errors.PermissionDeniedError)
+    assert error.detail == detail
+    assert error.detail_text == (
+        'The GitHub App is not installed on example/billing-api (app_not_installed)'
+        ' [owner_repo=example/billing-api, integration_slug=github]'
+    )
+    assert '\n' not in str(error) and 'app_not_installed' in str(error)
