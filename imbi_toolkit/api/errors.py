@@ -369,9 +369,7 @@ def render_detail(detail: Detail) -> str:
     return redaction.redact(_truncate('; '.join(parts)))
 
 
-def _status_message(
-    status: int, method: str, url: str, detail: Detail
-) -> str:
+def _status_message(status: int, method: str, url: str, detail: Detail) -> str:
     try:
         phrase = http.HTTPStatus(status).phrase
     except ValueError:

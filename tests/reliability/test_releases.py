@@ -68,7 +68,7 @@ async def test_non_list_answer_is_an_error() -> None:
     async with _client(script) as client:
         with pytest.raises(
             errors.UnexpectedResponseError,
-            match='200 with text/plain.*not a JSON array',
+            match=r'200 with text/plain.*not a JSON array',
         ):
             await client.find_release('eng', 'p1', tag='1')
 

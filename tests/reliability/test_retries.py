@@ -8,9 +8,9 @@ import re
 import httpx
 import pytest
 
+from imbi_toolkit.api import Imbi, Settings, errors, retries
 from imbi_toolkit.operations import Toolkit
 from imbi_toolkit.plugins import PluginManager
-from imbi_toolkit.api import Imbi, Settings, errors, retries
 
 from .conftest import FAST, Script
 
