@@ -18,6 +18,7 @@ from imbi_toolkit.bulk.operations import (
     Operation,
     RecordDeployment,
 )
+from imbi_toolkit.bulk.plan import Plan, PlannedChange, apply, plan
 from imbi_toolkit.bulk.results import Result, Results, Target
 from imbi_toolkit.bulk.runner import DEFAULT_CONCURRENCY, run
 
@@ -28,9 +29,13 @@ __all__ = [
     'Journal',
     'JournalError',
     'Operation',
+    'Plan',
+    'PlannedChange',
     'RecordDeployment',
     'Result',
     'Results',
     'Target',
+    'apply',
+    'plan',
     'run',
 ]

@@ -17,6 +17,7 @@ from collections import abc as cabc
 
 from imbi_toolkit.api import errors, paths
 from imbi_toolkit.bulk.results import Result, Status, Target
+from imbi_toolkit.operations import PatchChangedError
 from imbi_toolkit.patching import validation
 from imbi_toolkit.plugins.errors import PluginError, RefusedError
 from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
@@ -66,7 +67,7 @@ class Operation(abc.ABC):
 
 def _failed(target: Target, error: Exception, *, in_doubt: bool = False) -> Result:
     """The result of a write that raised: refused, conflict or failed."""
-    if isinstance(error, RefusedError):
+    if isinstance(error, RefusedError | PatchChangedError):
         return Result(target, 'refused', str(error))
     status = error.status if isinstance(error, errors.ImbiStatusError) else None
     kind: Status = 'failed'
@@ -93,11 +94,20 @@ class ApplyPatch(Operation):
         patch: The operations. Add `test` ops to guard against concurrent
             changes: a project that changed meanwhile is reported as a
             conflict, and the patch may then be retried safely.
+        exactly: Send the operations exactly as given: a project whose
+            patch the plugins would change is refused instead (see
+            `Toolkit.patch_project`).
     """
 
     kind = 'patch'
 
-    def __init__(self, patch: cabc.Iterable[cabc.Mapping[str, object]]) -> None:
+    def __init__(
+        self,
+        patch: cabc.Iterable[cabc.Mapping[str, object]],
+        *,
+        exactly: bool = False,
+    ) -> None:
+        self.exactly = exactly
         self.patch = [dict(op) for op in patch]
         if not self.patch:
             raise ValueError('the patch is empty: pass at least one operation')
@@ -125,7 +135,9 @@ class ApplyPatch(Operation):
     async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
         started({})
         try:
-            await toolkit.patch_project(target.org_slug, target.project_id, self.patch)
+            await toolkit.patch_project(
+                target.org_slug, target.project_id, self.patch, exactly=self.exactly
+            )
         except errors.ImbiTransportError as error:
             return _failed(target, error, in_doubt=error.sent is not False)
         except errors.ServerError as error:  # a proxy may fail after the write

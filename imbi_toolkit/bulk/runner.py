@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import typing
@@ -11,6 +10,7 @@ from collections import abc
 
 from imbi_toolkit.api import errors
 from imbi_toolkit.api.client import Imbi
+from imbi_toolkit.bulk import _pool
 from imbi_toolkit.bulk.journal import Journal
 from imbi_toolkit.bulk.operations import Operation
 from imbi_toolkit.bulk.results import Result, Results, Target
@@ -33,6 +33,22 @@ def _target(value: TargetLike) -> Target:
     raise TypeError(
         f'a target is a Target or an (org_slug, project_id) tuple, not {value!r}'
     )
+
+
+def targets_of(values: abc.Iterable[TargetLike]) -> list[Target]:
+    """The targets as `Target`s, each project once.
+
+    Raises:
+        TypeError: When a value is neither a `Target` nor a tuple.
+        ValueError: When a project is listed twice.
+    """
+    projects = [_target(value) for value in values]
+    seen: set[str] = set()
+    for project in projects:
+        if project.key in seen:
+            raise ValueError(f'project {project.key} is listed twice')
+        seen.add(project.key)
+    return projects
 
 
 async def run(
@@ -73,47 +89,30 @@ async def run(
     if concurrency < 1:
         raise ValueError('concurrency must be at least 1')
     toolkit = client if isinstance(client, Toolkit) else Toolkit(client)
-    projects = [_target(value) for value in targets]
-    seen: set[str] = set()
-    for project in projects:
-        if project.key in seen:
-            raise ValueError(f'project {project.key} is listed twice')
-        seen.add(project.key)
+    projects = targets_of(targets)
     book = Journal(journal, operation.fingerprint()) if journal is not None else None
-    bar = _progress_bar(len(projects), operation.describe(), enabled=progress)
+    bar = progress_bar(len(projects), operation.describe(), enabled=progress)
     counts: dict[str, int] = {}
     results: list[Result | None] = [None] * len(projects)
-    pending = iter(enumerate(projects))
 
-    async def worker() -> None:
-        # A few workers that each take the next project as soon as they are
-        # done with one: no task per project, and no hand-over through the
-        # event loop between one request and the next.
-        for index, project in pending:
-            result = await _apply_one(toolkit, operation, project, book)
-            if book is not None and result.status != 'skipped':
-                book.result(
-                    project.key,
-                    result.status,
-                    result.detail,
-                    result.http_status,
-                    in_doubt=result.in_doubt,
-                )
-            counts[result.status] = counts.get(result.status, 0) + 1
-            if progress:  # tqdm formats the postfix even for a disabled bar
-                bar.set_postfix(counts, refresh=False)
-                bar.update(1)
-            results[index] = result
+    async def work(index: int, project: Target) -> None:
+        result = await _apply_one(toolkit, operation, project, book)
+        if book is not None and result.status != 'skipped':
+            book.result(
+                project.key,
+                result.status,
+                result.detail,
+                result.http_status,
+                in_doubt=result.in_doubt,
+            )
+        counts[result.status] = counts.get(result.status, 0) + 1
+        if progress:  # tqdm formats the postfix even for a disabled bar
+            bar.set_postfix(counts, refresh=False)
+            bar.update(1)
+        results[index] = result
 
-    workers = [
-        asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(projects)))
-    ]
     try:
-        await asyncio.gather(*workers)
-    except BaseException:
-        for task in workers:  # gather leaves the others running
-            task.cancel()
-        raise
+        await _pool.each(projects, work, concurrency)
     finally:
         bar.close()
         if book is not None:
@@ -162,7 +161,7 @@ class _Bar(typing.Protocol):
     def close(self) -> None: ...
 
 
-def _progress_bar(total: int, description: str, *, enabled: bool) -> _Bar:
+def progress_bar(total: int, description: str, *, enabled: bool) -> _Bar:
     # Imported on use (no stubs are installed). tqdm.auto picks a widget in
     # Jupyter; without ipywidgets it warns and draws a text bar, which is
     # what we want anyway, so the warning is not shown.

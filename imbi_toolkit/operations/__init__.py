@@ -8,6 +8,21 @@ bulk runner and your code call it. See `imbi_toolkit.operations.Toolkit`.
     >>> release = await toolkit.create_release('engineering', project_id, body)
 """
 
-from imbi_toolkit.operations._toolkit import Identity, ReleaseOutcome, Toolkit
+from imbi_toolkit.operations._history import History, HistoryEntry
+from imbi_toolkit.operations._toolkit import (
+    Identity,
+    NotUndoableError,
+    PatchChangedError,
+    ReleaseOutcome,
+    Toolkit,
+)
 
-__all__ = ['Identity', 'ReleaseOutcome', 'Toolkit']
+__all__ = [
+    'History',
+    'HistoryEntry',
+    'Identity',
+    'NotUndoableError',
+    'PatchChangedError',
+    'ReleaseOutcome',
+    'Toolkit',
+]

@@ -20,6 +20,8 @@ import httpx
 
 from imbi_toolkit.api import errors, retries
 from imbi_toolkit.api.client import short_committish
+from imbi_toolkit.errors import ToolkitError
+from imbi_toolkit.operations._history import History, HistoryEntry
 from imbi_toolkit.patching import validation
 from imbi_toolkit.plugins import calling
 from imbi_toolkit.plugins import manager as manager_module
@@ -37,6 +39,14 @@ _HOST = 'imbi-toolkit (GET /users/by-identity)'
 # deployment events on it, so a repeated POST changes nothing
 # (docs/imbi-api.md#deployment-events).
 _DEDUPLICATES_RUN_IDS = (2, 18)
+
+
+class NotUndoableError(ToolkitError, LookupError):
+    """The write asked for cannot be taken back (or does not exist)."""
+
+
+class PatchChangedError(ToolkitError):
+    """The plugins changed a patch that had to be sent exactly as planned."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +97,9 @@ class Toolkit:
         client: The shared client; the `Toolkit` does not close it.
         plugin_manager: The plugins to run. Defaults to the shared manager
             with the installed plugins.
+        history: Where to keep every write made through this toolkit (see
+            `undo`); `None` keeps nothing. Keeping a patch costs a read of
+            the project before it, unless the caller passes `before=`.
 
     Example:
         >>> async with Imbi.from_settings(Settings()) as client:
@@ -106,8 +119,10 @@ class Toolkit:
         client: Imbi,
         *,
         plugin_manager: manager_module.PluginManager | None = None,
+        history: History | None = None,
     ) -> None:
         self.client = client
+        self.history = history
         self._manager = plugin_manager
         # Set once `imbi_client_created` has run: the fast path of every call.
         self._ready: manager_module.PluginManager | None = None
@@ -229,6 +244,14 @@ class Toolkit:
         kwargs['created'] = created
         if manager.implementations('imbi_after_release_create'):
             await calling.call_each(manager, 'imbi_after_release_create', kwargs)
+        if self.history is not None and created:
+            self.history.record(
+                kind='release',
+                org_slug=org_slug,
+                project_id=project_id,
+                sent=sent,
+                answer=release,
+            )
         return ReleaseOutcome(release, created)
 
     async def _release_for_conflict(
@@ -380,6 +403,14 @@ class Toolkit:
         kwargs['result'] = result = errors.json_body(response, dict)
         if manager.implementations('imbi_after_deployment_event'):
             await calling.call_each(manager, 'imbi_after_deployment_event', kwargs)
+        if self.history is not None:
+            self.history.record(
+                kind='deployment',
+                org_slug=org_slug,
+                project_id=project_id,
+                sent=sent,
+                answer=result,
+            )
         return result
 
     async def _deduplicates_run_ids(self) -> bool:
@@ -398,28 +429,23 @@ class Toolkit:
 
     # -- projects ----------------------------------------------------------
 
-    async def patch_project(
+    async def prepare_patch(
         self,
         org_slug: str,
         project_id: str,
         patch: abc.Iterable[abc.Mapping[str, object]],
-    ) -> JSONObject:
-        """Send a JSON Patch to a project through the plugins.
+    ) -> list[JSONObject]:
+        """What `patch_project` would send, without sending it.
 
         Runs `imbi_before_project_patch` (which may change or refuse the
-        operations), validates what is left, sends it, and runs
-        `imbi_after_project_patch`.
-
-        Returns:
-            The project as the API returned it after the patch.
+        operations) and validates what is left: the plan of a bulk change
+        shows exactly this.
 
         Raises:
             PatchValidationError: When an operation is malformed or targets
-                a read-only path (nothing sent).
-            RefusedError: When a plugin refused the patch (nothing sent).
+                a read-only path.
+            RefusedError: When a plugin refused the patch.
             PluginHookError: When a plugin failed.
-            ImbiStatusError: When the API refused the patch.
-            ImbiTransportError: When the API could not be reached.
         """
         manager = self._ready or await self._prepare()
         kwargs: dict[str, object] = {
@@ -433,18 +459,167 @@ class Toolkit:
             await calling.call_chain(
                 manager, 'imbi_before_project_patch', kwargs, 'patch', list
             )
-        sent = typing.cast(list[JSONObject], kwargs['patch'])
+        prepared = typing.cast(list[JSONObject], kwargs['patch'])
         # Checked after the plugins had their say, so what they add is checked
         # too; a malformed pointer would otherwise be a 500 from the server.
-        validation.validate(sent)
+        validation.validate(prepared)
+        return prepared
+
+    async def patch_project(
+        self,
+        org_slug: str,
+        project_id: str,
+        patch: abc.Iterable[abc.Mapping[str, object]],
+        *,
+        before: abc.Mapping[str, typing.Any] | None = None,
+        exactly: bool = False,
+        label: str | None = None,
+    ) -> JSONObject:
+        """Send a JSON Patch to a project through the plugins.
+
+        Runs `imbi_before_project_patch` (which may change or refuse the
+        operations), validates what is left, sends it, and runs
+        `imbi_after_project_patch`.
+
+        Args:
+            org_slug: Organisation slug.
+            project_id: Project id.
+            patch: The operations.
+            before: The project as the caller saw it (GET or patchable
+                shape), kept in the history for `undo`; without it, a
+                toolkit that keeps a history reads the project first.
+            exactly: Send the operations exactly as given: when a plugin
+                would change them, raise `PatchChangedError` instead (a
+                reviewed plan is applied as reviewed).
+            label: How the history shows the project (its slug).
+
+        Returns:
+            The project as the API returned it after the patch.
+
+        Raises:
+            PatchValidationError: When an operation is malformed or targets
+                a read-only path (nothing sent).
+            PatchChangedError: With `exactly=True`, when the plugins changed
+                the operations (nothing sent).
+            RefusedError: When a plugin refused the patch (nothing sent).
+            PluginHookError: When a plugin failed.
+            ImbiStatusError: When the API refused the patch.
+            ImbiTransportError: When the API could not be reached.
+        """
+        return await self._patch(
+            org_slug, project_id, patch, before=before, exactly=exactly, label=label
+        )
+
+    async def _patch(
+        self,
+        org_slug: str,
+        project_id: str,
+        patch: abc.Iterable[abc.Mapping[str, object]],
+        *,
+        before: abc.Mapping[str, typing.Any] | None,
+        exactly: bool,
+        label: str | None,
+        undoes: int | None = None,
+    ) -> JSONObject:
+        operations = [dict(op) for op in patch]
+        sent = await self.prepare_patch(org_slug, project_id, operations)
+        if exactly and sent != operations:
+            raise PatchChangedError(
+                f'the plugins changed the planned patch of project {project_id!r} '
+                'since it was planned: plan it again and review the new patch'
+            )
+        if self.history is not None and before is None:
+            before = await self.client.get_project(org_slug, project_id)
         try:  # errors.translate(), inlined, see ensure_release
             response = await self.client.patch_project(org_slug, project_id, sent)
         except httpx.TransportError as exc:
             raise errors.from_transport_error(exc) from exc
-        kwargs['project'] = project = errors.json_body(response, dict)
+        project = errors.json_body(response, dict)
+        manager = self.plugin_manager
         if manager.implementations('imbi_after_project_patch'):
-            await calling.call_each(manager, 'imbi_after_project_patch', kwargs)
+            await calling.call_each(
+                manager,
+                'imbi_after_project_patch',
+                {
+                    'client': self.client,
+                    'org_slug': org_slug,
+                    'project_id': project_id,
+                    'patch': sent,
+                    'project': project,
+                },
+            )
+        if self.history is not None and before is not None:
+            from imbi_toolkit.patching import patchable
+
+            self.history.record(
+                kind='patch',
+                org_slug=org_slug,
+                project_id=project_id,
+                sent=sent,
+                answer=project,
+                before=patchable(before),
+                after=patchable(project),
+                label=label,
+                undoes=undoes,
+            )
         return project
+
+    def inverse_of(
+        self, number: int | None = None
+    ) -> tuple[HistoryEntry, list[JSONObject]]:
+        """The inverse of history entry `number` (the newest when `None`).
+
+        Returns:
+            The entry and the guarded inverse patch: its `test` ops hold the
+            values the write left, so the server refuses the undo (422) if
+            the project changed since.
+
+        Raises:
+            NotUndoableError: When nothing is kept, the entry does not
+                exist, or it is a write that cannot be taken back (a release
+                or a deployment event: the message says what to do instead).
+        """
+        from imbi_toolkit.patching import diff
+
+        if self.history is None:
+            raise NotUndoableError(
+                'this toolkit keeps no history: create it with history=History()'
+            )
+        try:
+            entry = self.history.entry(number)
+        except LookupError as exc:
+            raise NotUndoableError(str(exc)) from None
+        if not entry.undoable:
+            raise NotUndoableError(f'#{entry.number}: {entry.why_not_undoable()}')
+        assert entry.before is not None and entry.after is not None  # undoable
+        return entry, list(diff(entry.after, entry.before, tests=True))
+
+    async def undo(self, number: int | None = None) -> JSONObject:
+        """Take back patch `number` of the history (the newest write when `None`).
+
+        Sends the inverse patch, guarded: if the project changed since the
+        write, the server refuses it and nothing is overwritten.
+
+        Returns:
+            The project as the API returned it after the undo.
+
+        Raises:
+            NotUndoableError: See `inverse_of`.
+            UnprocessableEntityError: With `test_failed`, when the project
+                changed since the write.
+        """
+        entry, inverse = self.inverse_of(number)
+        if not inverse:
+            raise NotUndoableError(f'#{entry.number} changed nothing: nothing to undo')
+        return await self._patch(
+            entry.org_slug,
+            entry.project_id,
+            inverse,
+            before=entry.after,
+            exactly=False,
+            label=entry.label,
+            undoes=entry.number,
+        )
 
     async def patch_applied(
         self,

@@ -198,7 +198,7 @@ def test_importing_the_package_loads_no_plugins():
     )
     assert result.stdout.strip() == (
         "['imbi_toolkit', 'imbi_toolkit.__version__', 'imbi_toolkit._lazy', "
-        "'imbi_toolkit.hookspecs']"
+        "'imbi_toolkit.hookspecs', 'imbi_toolkit.types']"
     )
 
 
