@@ -84,7 +84,7 @@ def _failed(target: Target, error: Exception, *, in_doubt: bool = False) -> Resu
 
 
 # What a write through the toolkit may raise that concerns one project only.
-_PROJECT_ERRORS = (errors.ImbiError, PluginError, ValueError)
+_PROJECT_ERRORS = (errors.ImbiError, PluginError, PatchChangedError, ValueError)
 
 
 class ApplyPatch(Operation):
