@@ -32,7 +32,15 @@ server without --send; every change is previewed first.
   %imbi patch VAR [--send] [--no-test] [-o VAR]
   %%imbi patch VAR [--send] [--no-test] [-o VAR]    (cell: JSON Patch, a
         JSON document, or a Python expression giving a document or ops)
-  %imbi release PROJECT --committish SHA [--tag TAG] [--title TITLE]
+  %%imbi plan VAR [--org ORG] [--type TYPE] [--team TEAM] [--search TEXT]
+                 [--filter FIELD:OP[:VALUE] ...] [--project PROJECT ...]
+                 [--description TEXT]   (cell: a JSON Patch, or a Python
+        expression giving one or a function that edits each project)
+  %imbi apply PLAN [--send] [--journal FILE] [-o VAR]   (PLAN: a variable
+        filled by %%imbi plan, or a plan file saved with plan.save(...))
+  %imbi history [-o VAR]
+  %imbi undo [N] [--send] [-o VAR]
+  %imbi release PROJECT (--committish SHA | --tag TAG) [--title TITLE]
                  [--description TEXT] [--org ORG] [-o VAR]
   %imbi deploy PROJECT ENV (--tag TAG | --committish SHA | --release-id ID)
                  [--status STATUS] [--note TEXT] [--org ORG] [-o VAR]
@@ -43,7 +51,8 @@ server without --send; every change is previewed first.
 
 PROJECT is a project id, a project slug, or the name of a variable filled
 by %imbi fetch. A value starting with `-` (some ids do) goes after `=`, as
-in --release-id=-abc..., or after `--`.
+in --release-id=-abc..., or after `--`. Plans, undo and patches preview
+until the line says --send.
 """
 
 DOC = (
@@ -91,6 +100,25 @@ def _test_ops(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _selection(parser: argparse.ArgumentParser) -> None:
+    _org(parser)
+    parser.add_argument('--type', help='only projects of this project type slug')
+    parser.add_argument('--team', help='only projects of this team slug')
+    parser.add_argument(
+        '--search', help='only projects whose name or slug contains this text'
+    )
+    parser.add_argument(
+        '--filter',
+        action='append',
+        default=[],
+        metavar='FIELD:OP[:VALUE]',
+        help='server-side filter (repeatable), e.g. programming_language:eq:Go',
+    )
+    parser.add_argument(
+        '--archived', action='store_true', help='include archived projects'
+    )
+
+
 def build_parser() -> MagicArgumentParser:
     """Return the parser of `%imbi` lines."""
     parser = MagicArgumentParser(prog='%imbi', description=SUMMARY)  # type: ignore[no-untyped-call]
@@ -114,23 +142,56 @@ def build_parser() -> MagicArgumentParser:
     commands.add_parser('disconnect', help='close the connection')
 
     projects = commands.add_parser('projects', help='list projects')
-    _org(projects)
-    projects.add_argument('--type', help='only projects of this project type slug')
-    projects.add_argument('--team', help='only projects of this team slug')
-    projects.add_argument(
-        '--search', help='only projects whose name or slug contains this text'
+    _selection(projects)
+    _output(projects)
+
+    plan = commands.add_parser(
+        'plan',
+        help='%%%%imbi plan VAR: plan a change to many projects (nothing sent); '
+        'the cell gives a JSON Patch or a function that edits each project',
     )
-    projects.add_argument(
-        '--filter',
+    plan.add_argument('variable', metavar='VAR', type=_variable)
+    _selection(plan)
+    plan.add_argument(
+        '--project',
         action='append',
         default=[],
-        metavar='FIELD:OP[:VALUE]',
-        help='server-side filter (repeatable), e.g. programming_language:eq:Go',
+        metavar='PROJECT',
+        help='plan for this project (repeatable) instead of a selection',
     )
-    projects.add_argument(
-        '--archived', action='store_true', help='include archived projects'
+    plan.add_argument('--description', default='', help='what the change is for')
+
+    apply = commands.add_parser(
+        'apply', help='review a plan, and send exactly its patches with --send'
     )
-    _output(projects)
+    apply.add_argument(
+        'plan', metavar='PLAN', help='a variable holding a plan, or a plan file'
+    )
+    apply.add_argument(
+        '--send', action='store_true', help='send the patches (default: review)'
+    )
+    apply.add_argument(
+        '--journal',
+        metavar='FILE',
+        help='journal file: rerun with the same file to finish an interrupted run',
+    )
+    _output(apply)
+
+    history = commands.add_parser(
+        'history', help='the writes made through the toolkit in this session'
+    )
+    _output(history)
+
+    undo = commands.add_parser(
+        'undo', help='take back a patch of %imbi history (preview; --send sends)'
+    )
+    undo.add_argument(
+        'number', metavar='N', nargs='?', type=int, help='the write (default: last)'
+    )
+    undo.add_argument(
+        '--send', action='store_true', help='send the inverse patch (default: preview)'
+    )
+    _output(undo)
 
     fetch = commands.add_parser(
         'fetch', help='fetch a project into a variable and keep a snapshot'
@@ -160,7 +221,9 @@ def build_parser() -> MagicArgumentParser:
 
     release = commands.add_parser('release', help='create a release of a project')
     release.add_argument('project', metavar='PROJECT')
-    release.add_argument('--committish', required=True, help='the commit SHA')
+    release.add_argument(
+        '--committish', help='the commit SHA (optional with --tag on API 2.32.3+)'
+    )
     release.add_argument('--tag', help='the release tag, e.g. 1.4.0')
     release.add_argument('--title', help='the title (default: the tag or commit)')
     release.add_argument('--description', help='release notes (Markdown)')

@@ -24,10 +24,14 @@ from imbi_toolkit.types import JSONObject
 if typing.TYPE_CHECKING:
     import argparse
 
+    from imbi_toolkit.bulk import Plan
     from imbi_toolkit.magics.preview import PatchPreview
-    from imbi_toolkit.operations import Toolkit
+    from imbi_toolkit.operations import History, Toolkit
 
 T = typing.TypeVar('T')
+
+# The commands whose cell form (%%imbi) takes a body.
+_CELL_COMMANDS = frozenset({'patch', 'plan'})
 
 
 @functools.cache
@@ -99,6 +103,8 @@ class ImbiMagics(Magics):
         self.session = session.Session(self._overrides)
         self.snapshots = snapshots.Snapshots()
         self._default_org: str | None = None
+        # The writes made through the magics (%imbi history, %imbi undo).
+        self._history: History | None = None
         super().__init__(shell=shell, **kwargs)
 
     @default('base_url')
@@ -147,10 +153,10 @@ class ImbiMagics(Magics):
     def imbi(self, line: str, cell: str | None = None) -> object:
         args = _parser().parse_argstring(line)
         command = args.command or 'help'
-        if cell is not None and command != 'patch':
+        if cell is not None and command not in _CELL_COMMANDS:
             raise UsageError(
                 f'%%imbi {command} takes no cell body: use %imbi {command}, '
-                'or %%imbi patch VAR'
+                'or %%imbi patch VAR / %%imbi plan VAR'
             )
         handler = getattr(self, f'_do_{command}')
         with errors.reported():
@@ -162,12 +168,22 @@ class ImbiMagics(Magics):
 
     # -- helpers -----------------------------------------------------------
 
+    @property
+    def history(self) -> History:
+        """The writes made through the magics in this session."""
+        if self._history is None:
+            from imbi_toolkit.operations import History
+
+            self._history = History()
+        return self._history
+
     def _call(self, work: abc.Callable[[Toolkit], abc.Awaitable[T]]) -> T:
         """Run `work(toolkit)` on the background loop: every API call goes
         through the operations layer, as it does outside the magics."""
         from imbi_toolkit.operations import Toolkit
 
-        return self.session.call(lambda client: work(Toolkit(client)))
+        history = self.history
+        return self.session.call(lambda client: work(Toolkit(client, history=history)))
 
     def _org(self, explicit: str | None) -> str:
         if explicit:
@@ -244,9 +260,8 @@ class ImbiMagics(Magics):
         text = 'Disconnected' if was else 'Not connected'
         return display.Message(text), None
 
-    def _do_projects(
-        self, args: argparse.Namespace, cell: str | None
-    ) -> tuple[object, object]:
+    def _select(self, args: argparse.Namespace) -> tuple[str, list[JSONObject]]:
+        """The organization and its projects that the selection options pick."""
         org_slug = self._org(args.org)
         params: list[tuple[str, str]] = [('slim', 'true')]
         if args.type:
@@ -254,7 +269,6 @@ class ImbiMagics(Magics):
         if args.archived:
             params.append(('include_archived', 'true'))
         params.extend(('filter', value) for value in args.filter)
-
         rows = self._call(lambda tk: tk.client.list_projects(org_slug, params))
         if args.team:
             rows = [row for row in rows if _team_slug(row) == args.team]
@@ -266,6 +280,12 @@ class ImbiMagics(Magics):
                 if text in str(row.get('name', '')).casefold()
                 or text in str(row.get('slug', '')).casefold()
             ]
+        return org_slug, rows
+
+    def _do_projects(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        org_slug, rows = self._select(args)
         noun = 'project' if len(rows) == 1 else 'projects'
         table = display.Table(
             rows,
@@ -362,7 +382,11 @@ class ImbiMagics(Magics):
         # may check, change or refuse the operations.
         project = self._call(
             lambda tk: tk.patch_project(
-                snapshot.org_slug, snapshot.project_id, result.operations
+                snapshot.org_slug,
+                snapshot.project_id,
+                result.operations,
+                before=snapshot.document,
+                label=snapshot.label,
             )
         )
         self._user_ns()[variable] = self.snapshots.keep(
@@ -378,9 +402,13 @@ class ImbiMagics(Magics):
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
         org_slug, project_id, label = self._resolve_project(args.project, args.org)
+        if not args.committish and not args.tag:
+            raise UsageError('give the release as --committish SHA, --tag TAG or both')
         # No title given: the toolkit names it after the tag once the
         # plugins (which may derive one) had their say.
-        body: dict[str, object] = {'committish': args.committish}
+        body: dict[str, object] = {}
+        if args.committish:
+            body['committish'] = args.committish
         if args.title:
             body['title'] = args.title
         if args.tag:
@@ -427,6 +455,94 @@ class ImbiMagics(Magics):
             f'{len(events)} event{"" if len(events) == 1 else "s"})'
         )
         return message, edge
+
+    def _do_plan(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        from imbi_toolkit import bulk
+
+        if cell is None:
+            raise UsageError(
+                'plan is a cell magic: %%imbi plan VAR [selection], with a JSON '
+                'Patch or a function that edits each project in the cell'
+            )
+        edit = _edit_from_cell(cell, self._user_ns())
+        if args.project:
+            org_slug = self._org(args.org)
+            targets = [
+                bulk.Target(*self._resolve_project(ref, org_slug))
+                for ref in args.project
+            ]
+        else:
+            org_slug, rows = self._select(args)
+            targets = [bulk.Target.from_project(row, org_slug) for row in rows]
+        if not targets:
+            raise UsageError('the selection has no project: nothing to plan')
+        planned = self._call(
+            lambda tk: bulk.plan(
+                tk, edit, targets, description=args.description, progress=False
+            )
+        )
+        self._user_ns()[args.variable] = planned
+        return planned, planned
+
+    def _plan_named(self, ref: str) -> Plan:
+        from imbi_toolkit.bulk import Plan
+
+        value = self._user_ns().get(ref) if ref.isidentifier() else None
+        if isinstance(value, Plan):
+            return value
+        if value is not None:
+            raise UsageError(
+                f'{ref!r} holds a {type(value).__name__}, not a plan: fill it with '
+                f'%%imbi plan {ref}'
+            )
+        try:
+            return Plan.load(ref)
+        except FileNotFoundError:
+            raise UsageError(
+                f'no plan {ref!r}: give a variable filled by %%imbi plan, or a plan '
+                'file saved with plan.save(PATH)'
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise UsageError(f'{ref}: {exc}') from None
+
+    def _do_apply(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        from imbi_toolkit import bulk
+
+        planned = self._plan_named(args.plan)
+        if not args.send:
+            return planned, planned
+        if not planned.changes:
+            return display.Message('The plan changes no project: nothing to send'), None
+        results = self._call(
+            lambda tk: bulk.apply(tk, planned, journal=args.journal, progress=False)
+        )
+        return results, results
+
+    def _do_history(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        return self.history, self.history
+
+    def _do_undo(
+        self, args: argparse.Namespace, cell: str | None
+    ) -> tuple[object, object]:
+        from imbi_toolkit.magics.preview import PatchPreview
+        from imbi_toolkit.operations import NotUndoableError
+        from imbi_toolkit.patching import Patch
+
+        try:
+            entry, inverse = self.history.inverse(args.number)
+        except NotUndoableError as exc:
+            raise UsageError(f'cannot undo: {exc}') from None
+        preview = PatchPreview(entry.label or entry.project_id, Patch(inverse))
+        if args.send:
+            self._call(lambda tk: tk.undo(entry.number))
+            preview.sent = True
+        return preview, preview
 
     def _do_user(
         self, args: argparse.Namespace, cell: str | None
@@ -510,6 +626,35 @@ def _target_from_cell(
     raise UsageError(
         f'the cell gave a {type(value).__name__}: give a JSON Patch (a list of '
         'operations) or the new document (a dict)'
+    )
+
+
+def _edit_from_cell(cell: str, namespace: dict[str, typing.Any]) -> typing.Any:
+    """The edit a `%%imbi plan` cell gives: a JSON Patch or a function."""
+    text = cell.strip()
+    if not text:
+        raise UsageError('the cell is empty: give a JSON Patch or an edit function')
+    value: object
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            code = compile(text, '<%%imbi plan>', 'eval')
+        except SyntaxError as exc:
+            raise UsageError(
+                f'the cell is neither JSON nor a Python expression: {exc.msg} '
+                f'(line {exc.lineno})'
+            ) from None
+        value = eval(code, namespace)  # noqa: S307 - the user's own cell
+    if isinstance(value, dict) and 'op' in value:
+        value = [value]  # one operation without its list
+    if callable(value):
+        return value
+    if isinstance(value, list) and all(isinstance(op, dict) for op in value):
+        return value
+    raise UsageError(
+        f'the cell gave a {type(value).__name__}: give a JSON Patch (a list of '
+        'operations) or a function that edits a project document'
     )
 
 

@@ -50,6 +50,15 @@ def _translate(exc: Exception) -> BaseException | None:
         exc, patching_errors.PatchValidationError
     ):
         return UsageError(str(exc).replace('\n', ' '))
+    toolkit_errors = sys.modules.get('imbi_toolkit.errors')
+    if (
+        toolkit_errors is not None
+        and isinstance(exc, toolkit_errors.ToolkitError)
+        and not hasattr(exc, '_render_traceback_')
+    ):
+        # The toolkit's own refusals (a journal in use, a plan to redo, a
+        # write that cannot be undone) say what to do in one line.
+        return UsageError(f'{type(exc).__name__}: {exc}'.replace('\n', ' '))
     if isinstance(exc, ValueError) and type(exc).__module__ == 'builtins':
         # The client's argument checks (path segments, statuses...) say
         # what is wrong and how to fix it.

@@ -8,10 +8,9 @@ bulk runner and your code call it. See `imbi_toolkit.operations.Toolkit`.
     >>> release = await toolkit.create_release('engineering', project_id, body)
 """
 
-from imbi_toolkit.operations._history import History, HistoryEntry
+from imbi_toolkit.operations._history import History, HistoryEntry, NotUndoableError
 from imbi_toolkit.operations._toolkit import (
     Identity,
-    NotUndoableError,
     PatchChangedError,
     ReleaseOutcome,
     Toolkit,

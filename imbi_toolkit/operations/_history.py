@@ -9,7 +9,8 @@ import threading
 import typing
 from collections import abc
 
-from imbi_toolkit.types import JSONObject
+from imbi_toolkit.errors import ToolkitError
+from imbi_toolkit.types import JSONObject, JSONPatch
 
 Kind = typing.Literal['patch', 'release', 'deployment']
 
@@ -26,6 +27,10 @@ _IRREVERSIBLE: dict[str, str] = {
         'of the release that should be current)'
     ),
 }
+
+
+class NotUndoableError(ToolkitError, LookupError):
+    """The write asked for cannot be taken back (or does not exist)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +131,32 @@ class History(abc.Sequence[HistoryEntry]):
                 f'no write #{number}: the history has #1 to #{len(self._entries)}'
             )
         return self._entries[number - 1]
+
+    def inverse(self, number: int | None = None) -> tuple[HistoryEntry, JSONPatch]:
+        """The patch that takes entry `number` back (the newest when `None`).
+
+        Returns:
+            The entry and the inverse patch, guarded: its `test` ops hold the
+            values the write left, so the server refuses it (422) when the
+            project changed since.
+
+        Raises:
+            NotUndoableError: When the entry does not exist, or is a write
+                that cannot be taken back (a release or a deployment event:
+                the message says what to do instead).
+        """
+        from imbi_toolkit.patching import diff
+
+        try:
+            entry = self.entry(number)
+        except LookupError as exc:
+            raise NotUndoableError(str(exc)) from None
+        if entry.before is None or entry.after is None or entry.kind != 'patch':
+            raise NotUndoableError(f'#{entry.number}: {entry.why_not_undoable()}')
+        inverse = list(diff(entry.after, entry.before, tests=True))
+        if not inverse:
+            raise NotUndoableError(f'#{entry.number} changed nothing: nothing to undo')
+        return entry, inverse
 
     @typing.overload
     def __getitem__(self, index: int) -> HistoryEntry: ...

@@ -21,7 +21,7 @@ import httpx
 from imbi_toolkit.api import errors, retries
 from imbi_toolkit.api.client import short_committish
 from imbi_toolkit.errors import ToolkitError
-from imbi_toolkit.operations._history import History, HistoryEntry
+from imbi_toolkit.operations._history import History, NotUndoableError
 from imbi_toolkit.patching import validation
 from imbi_toolkit.plugins import calling
 from imbi_toolkit.plugins import manager as manager_module
@@ -39,10 +39,6 @@ _HOST = 'imbi-toolkit (GET /users/by-identity)'
 # deployment events on it, so a repeated POST changes nothing
 # (docs/imbi-api.md#deployment-events).
 _DEDUPLICATES_RUN_IDS = (2, 18)
-
-
-class NotUndoableError(ToolkitError, LookupError):
-    """The write asked for cannot be taken back (or does not exist)."""
 
 
 class PatchChangedError(ToolkitError):
@@ -564,36 +560,6 @@ class Toolkit:
             )
         return project
 
-    def inverse_of(
-        self, number: int | None = None
-    ) -> tuple[HistoryEntry, list[JSONObject]]:
-        """The inverse of history entry `number` (the newest when `None`).
-
-        Returns:
-            The entry and the guarded inverse patch: its `test` ops hold the
-            values the write left, so the server refuses the undo (422) if
-            the project changed since.
-
-        Raises:
-            NotUndoableError: When nothing is kept, the entry does not
-                exist, or it is a write that cannot be taken back (a release
-                or a deployment event: the message says what to do instead).
-        """
-        from imbi_toolkit.patching import diff
-
-        if self.history is None:
-            raise NotUndoableError(
-                'this toolkit keeps no history: create it with history=History()'
-            )
-        try:
-            entry = self.history.entry(number)
-        except LookupError as exc:
-            raise NotUndoableError(str(exc)) from None
-        if not entry.undoable:
-            raise NotUndoableError(f'#{entry.number}: {entry.why_not_undoable()}')
-        assert entry.before is not None and entry.after is not None  # undoable
-        return entry, list(diff(entry.after, entry.before, tests=True))
-
     async def undo(self, number: int | None = None) -> JSONObject:
         """Take back patch `number` of the history (the newest write when `None`).
 
@@ -604,13 +570,16 @@ class Toolkit:
             The project as the API returned it after the undo.
 
         Raises:
-            NotUndoableError: See `inverse_of`.
+            NotUndoableError: When this toolkit keeps no history, or see
+                `History.inverse`.
             UnprocessableEntityError: With `test_failed`, when the project
                 changed since the write.
         """
-        entry, inverse = self.inverse_of(number)
-        if not inverse:
-            raise NotUndoableError(f'#{entry.number} changed nothing: nothing to undo')
+        if self.history is None:
+            raise NotUndoableError(
+                'this toolkit keeps no history: create it with history=History()'
+            )
+        entry, inverse = self.history.inverse(number)
         return await self._patch(
             entry.org_slug,
             entry.project_id,

@@ -370,3 +370,54 @@ def test_sent_patches_go_through_the_plugins(
         run(ip, 'patch project --send')
     run(ip, 'fetch billing-api check')  # nothing was sent
     assert ip.user_ns['check']['slug'] == 'billing-api'
+
+
+def test_plan_review_apply_history_and_undo(
+    ip: InteractiveShell, tmp_path: typing.Any
+) -> None:
+    cell = '[{"op": "replace", "path": "/description", "value": "Planned"}]'
+    run(ip, 'plan change --search billing --description "describe billing"', cell)
+    planned = ip.user_ns['change']
+    assert planned.counts()['change'] >= 1
+    assert all('/description' in change.expects for change in planned.changes)
+    path = tmp_path / 'change.plan.json'
+    planned.save(path)
+
+    review = run(ip, f'apply {path}')  # no --send: shows the plan, sends nothing
+    assert review.fingerprint() == planned.fingerprint()
+    run(ip, 'fetch billing-api project')
+    assert ip.user_ns['project']['description'] != 'Planned'
+
+    results = run(ip, f'apply {path} --send -o results')
+    assert results.succeeded and len(results) == len(planned.changes)
+    history = run(ip, 'history')
+    assert len(history) == len(planned.changes)
+
+    preview = run(ip, 'undo')  # preview only
+    assert not preview.sent and len(preview) == 1
+    undone = run(ip, 'undo --send')
+    assert undone.sent
+    last = history[-1]
+    assert last.undoes == len(planned.changes)
+    with pytest.raises(UsageError, match='no write #99'):
+        run(ip, 'undo 99')
+
+
+def test_plan_cell_with_a_function_and_bad_plans(ip: InteractiveShell) -> None:
+    ip.user_ns['add_runbook'] = lambda project: project['links'].update(
+        runbook='https://runbooks.example.com'
+    )
+    planned = run(ip, 'plan runbooks --project billing-api', 'add_runbook')
+    (change,) = planned.changes
+    assert {
+        'op': 'add',
+        'path': '/links/runbook',
+        'value': 'https://runbooks.example.com',
+    } in change.patch
+    with pytest.raises(UsageError, match='plan is a cell magic'):
+        run(ip, 'plan nothing')
+    with pytest.raises(UsageError, match="no plan 'nowhere.json'"):
+        run(ip, 'apply nowhere.json --send')
+    ip.user_ns['number'] = 3
+    with pytest.raises(UsageError, match='holds a int, not a plan'):
+        run(ip, 'apply number')
