@@ -183,7 +183,7 @@ def build_parser() -> MagicArgumentParser:
     _output(history)
 
     undo = commands.add_parser(
-        'undo', help='take back a patch of %imbi history (preview; --send sends)'
+        'undo', help='take back a patch of %%imbi history (preview; --send sends)'
     )
     undo.add_argument(
         'number', metavar='N', nargs='?', type=int, help='the write (default: last)'

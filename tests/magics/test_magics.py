@@ -416,7 +416,7 @@ def test_plan_cell_with_a_function_and_bad_plans(ip: InteractiveShell) -> None:
     } in change.patch
     with pytest.raises(UsageError, match='plan is a cell magic'):
         run(ip, 'plan nothing')
-    with pytest.raises(UsageError, match="no plan 'nowhere.json'"):
+    with pytest.raises(UsageError, match=r"no plan 'nowhere\.json'"):
         run(ip, 'apply nowhere.json --send')
     ip.user_ns['number'] = 3
     with pytest.raises(UsageError, match='holds a int, not a plan'):
