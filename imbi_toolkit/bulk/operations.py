@@ -136,7 +136,11 @@ class ApplyPatch(Operation):
         started({})
         try:
             await toolkit.patch_project(
-                target.org_slug, target.project_id, self.patch, exactly=self.exactly
+                target.org_slug,
+                target.project_id,
+                self.patch,
+                exactly=self.exactly,
+                label=target.label,
             )
         except errors.ImbiTransportError as error:
             return _failed(target, error, in_doubt=error.sent is not False)

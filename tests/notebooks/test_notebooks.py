@@ -22,6 +22,14 @@ EXPECTED = {
         'alice@example.com',
     ],
     'bulk-edit.ipynb': ["'https://runbooks.example.com/'"],
+    'plan-and-undo.ipynb': [
+        'add runbook links',
+        '"expects"',
+        "'ok':",
+        "'skipped':",
+        'runbook: None',
+        'undoing #1',
+    ],
     'plugins.ipynb': [
         "'Release 3.1.0 (titled by a plugin)'",
         "[('staging', 'success'), ('production', 'success')]",
