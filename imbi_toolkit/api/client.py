@@ -557,6 +557,16 @@ class Imbi(lean.LeanAsyncClient):
         """
         return await self._get_json('/users/me', dict)
 
+    async def list_environments(self, org_slug: str) -> list[JSONObject]:
+        """List an organization's environments (`slug`, `name`...).
+
+        Raises:
+            ImbiStatusError: When the server answers with an error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        url = paths.build('/organizations/{org_slug}/environments/', org_slug=org_slug)
+        return await self._get_json(url, list)
+
     async def list_projects(
         self,
         org_slug: str,

@@ -25,6 +25,7 @@ if typing.TYPE_CHECKING:
     import argparse
 
     from imbi_toolkit.bulk import Plan
+    from imbi_toolkit.magics.completion import Completer
     from imbi_toolkit.magics.preview import PatchPreview
     from imbi_toolkit.operations import History, Toolkit
 
@@ -105,6 +106,8 @@ class ImbiMagics(Magics):
         self._default_org: str | None = None
         # The writes made through the magics (%imbi history, %imbi undo).
         self._history: History | None = None
+        # Set by the extension when it registers Tab completion.
+        self.completer: Completer | None = None
         super().__init__(shell=shell, **kwargs)
 
     @default('base_url')

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import typing
 
+from imbi_toolkit.magics import completion
 from imbi_toolkit.magics.core import ImbiMagics
 
 if typing.TYPE_CHECKING:
@@ -35,6 +36,7 @@ def load(shell: InteractiveShell) -> ImbiMagics:
         return existing
     magics = ImbiMagics(shell=shell)  # appends itself to shell.configurables
     shell.register_magics(magics)
+    magics.completer = completion.register(shell, magics)
     atexit.register(magics.close)
     return magics
 
@@ -52,5 +54,7 @@ def unload(shell: InteractiveShell) -> None:
     del manager.registry[_REGISTRY_NAME]
     configurables = typing.cast(list[object], shell.configurables)
     configurables[:] = [c for c in configurables if c is not magics]
+    if magics.completer is not None:
+        completion.unregister(shell, magics.completer)
     atexit.unregister(magics.close)
     magics.close()

@@ -59,6 +59,10 @@ class Snapshots:
         """The snapshot of `variable`, if it was filled by `%imbi fetch`."""
         return self._by_variable.get(variable)
 
+    def names(self) -> list[str]:
+        """The variables that hold a fetched document, sorted."""
+        return sorted(self._by_variable)
+
     def clear(self) -> None:
         """Forget every snapshot."""
         self._by_variable.clear()
