@@ -44,3 +44,37 @@ bench: $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# Extra command, not part of `make test`: the conformance check against the real
+# imbi-api 2.41.0 run by the harness in REAL_IMBI_HARNESS (state in REAL_IMBI_DIR;
+# `run.sh setup` must have been run once, see its README). Starts the server if
+# it is down, makes organisation CONFORMANCE_ORG once, records the scenario of
+# scripts/record_exchanges.py afresh, checks the fresh recording against the
+# committed one (has the real server or the scenario drifted?), prints how the
+# sandbox's highest API line differs from it, and runs tests/conformance on it.
+REAL_IMBI_HARNESS ?= /work/shared/tools/real-imbi
+REAL_IMBI_DIR ?= /var/tmp/real-imbi
+CONFORMANCE_ORG ?= conformance
+CONFORMANCE_OUT ?= build/conformance
+# The sandbox line to report on; the test itself picks 2.41 once it exists.
+CONFORMANCE_SANDBOX ?= $(shell $(BIN)/python -c 'from imbi_toolkit.sandbox.config import API_VERSIONS as v; print(max(v, key=lambda s: tuple(map(int, s.split(".")))))' 2>/dev/null)
+
+.PHONY: conformance
+conformance: $(STAMP)
+	mkdir -p $(CONFORMANCE_OUT)
+	export REAL_IMBI_DIR='$(REAL_IMBI_DIR)'; \
+	'$(REAL_IMBI_HARNESS)/run.sh' status >/dev/null 2>&1 || '$(REAL_IMBI_HARNESS)/run.sh' start || exit 1; \
+	env_file='$(REAL_IMBI_DIR)/orgs/$(CONFORMANCE_ORG).env'; \
+	test -f "$$env_file" || '$(REAL_IMBI_HARNESS)/run.sh' org '$(CONFORMANCE_ORG)' >/dev/null || exit 1; \
+	set -a; . "$$env_file"; set +a; \
+	$(BIN)/python scripts/record_exchanges.py --out $(CONFORMANCE_OUT)/recording-real.json
+	$(BIN)/python tests/conformance/comparison.py tests/conformance/recording-2.41.json \
+		$(CONFORMANCE_OUT)/recording-real.json
+	@echo '--- the sandbox ($(CONFORMANCE_SANDBOX)) against the real server, minus the allow-list:'
+	$(BIN)/python scripts/record_exchanges.py --sandbox $(CONFORMANCE_SANDBOX) \
+		--out $(CONFORMANCE_OUT)/recording-sandbox.json
+	-$(BIN)/python tests/conformance/comparison.py $(CONFORMANCE_OUT)/recording-real.json \
+		$(CONFORMANCE_OUT)/recording-sandbox.json \
+		--allow tests/conformance/allowed-differences.toml --version $(CONFORMANCE_SANDBOX)
+	IMBI_CONFORMANCE_RECORDING=$(CONFORMANCE_OUT)/recording-real.json \
+		$(BIN)/pytest tests/conformance -q -rxX -p no:cacheprovider

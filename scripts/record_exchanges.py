@@ -10,6 +10,7 @@ Usage::
 
     IMBI_CLIENT_API_TOKEN=ik_... scripts/record_exchanges.py \\
         --base-url http://127.0.0.1:58000 --org eng-... --out recording.json
+    .venv/bin/python scripts/record_exchanges.py --sandbox 2.16 --out sandbox.json
 
 The scenario creates what it writes to: releases, commits and run ids carry a
 fresh random run id, so it can be repeated against the same organisation. It
@@ -19,7 +20,8 @@ reads and patches one existing project (``--project-slug``, default
 In the output, every value that differs between runs or targets is replaced by
 a placeholder: ids by ``<id:N>`` (numbered in order of first appearance,
 created things first), timestamps by ``<ts:Z>``/``<ts:+00:00>``/``<ts:naive>``,
-the organisation slug by ``<org>``, the run id by ``<run>``, the scenario's
+the organisation slug by ``<org>`` (other organisations' by ``<other-org:N>``),
+the run id by ``<run>``, the scenario's
 commits by ``<commit:N>``, the base URL (and any loopback URL) by ``<base>``,
 API keys and JWTs by ``<api-key>``/``<jwt>``. The token is never written.
 """
@@ -874,9 +876,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--environment', default='production')
     parser.add_argument('--idle-environment', default='testing')
     parser.add_argument(
+        '--sandbox',
+        metavar='VERSION',
+        help='instead of a target, start an imbi-toolkit sandbox of this API line '
+        '(demo seed, organisation engineering) on a free port and stop it after',
+    )
+    parser.add_argument(
         '--out', required=True, help='where to write the JSON recording'
     )
     args = parser.parse_args(argv)
+    if args.sandbox:
+        return _record_sandbox(args.sandbox, args.out)
     token = os.environ.get('IMBI_CLIENT_API_TOKEN', '')
     if not args.base_url:
         parser.error('no target: pass --base-url or set IMBI_CLIENT_API_BASE_URL')
@@ -901,18 +911,35 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    text = json.dumps(recording, indent=1, sort_keys=False) + '\n'
-    if token in text:  # pragma: no cover - normalisation hides it; belt and braces
+    return _write(recording, token, args.base_url, args.out)
+
+
+def _write(recording: dict[str, typing.Any], token: str, target: str, out: str) -> int:
+    text = json.dumps(recording, indent=1) + '\n'
+    if token in text:  # normalisation hides it; belt and braces
         print('record_exchanges: refusing to write the token', file=sys.stderr)
         return 1
-    with open(args.out, 'w', encoding='utf-8') as handle:
+    with open(out, 'w', encoding='utf-8') as handle:
         handle.write(text)
     print(
         f'record_exchanges: {len(recording["exchanges"])} exchanges with '
-        f'{args.base_url} (API {recording["api_version"]}) -> {args.out}',
+        f'{target} (API {recording["api_version"]}) -> {out}',
         file=sys.stderr,
     )
     return 0
+
+
+def _record_sandbox(version: str, out: str) -> int:
+    from imbi_toolkit.sandbox.process import SandboxStartError, start_sandbox
+
+    try:
+        sandbox = start_sandbox(api_version=version)
+    except SandboxStartError as exc:
+        print(f'record_exchanges: the sandbox did not start: {exc}', file=sys.stderr)
+        return 1
+    with sandbox:
+        recording = record(sandbox.base_url, sandbox.token, org='engineering')
+        return _write(recording, sandbox.token, f'sandbox {version}', out)
 
 
 if __name__ == '__main__':

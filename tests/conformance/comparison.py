@@ -34,6 +34,7 @@ import pathlib
 import sys
 import tomllib
 import typing
+from collections import abc
 
 Json = typing.Any
 
@@ -395,7 +396,7 @@ def apply_allow_list(
     return remaining, [entry for entry in active if not entry.used]
 
 
-def report(differences: list[Difference], stale: list[Allowed] = ()) -> str:  # type: ignore[assignment]
+def report(differences: list[Difference], stale: abc.Sequence[Allowed] = ()) -> str:
     """A readable account, grouped by step."""
     lines = []
     current = None
