@@ -16,9 +16,9 @@ What is compared, per step (matched by name):
   every value and every list length as well.
 
 An allow-list (TOML, ``[[allowed]]`` entries with `step`, `where`, optional
-`kind` and `versions`, and a required `reason`) names the differences that are
-known and accepted; `step` and `where` are globs where only `*` and `?` are
-wildcards.
+`kind`, `expected`, `actual` and `versions`, and a required `reason`) names
+the differences that are known and accepted; `step`, `where`, `expected` and
+`actual` are globs where only `*` and `?` are wildcards.
 
 Run as a script to compare two recording files:
 ``python tests/conformance/comparison.py EXPECTED ACTUAL [--allow FILE --version V]``.
@@ -323,6 +323,8 @@ class Allowed:
     where: str
     reason: str
     kind: str | None = None
+    expected: str | None = None
+    actual: str | None = None
     versions: list[str] | None = None
     used: int = 0
 
@@ -336,11 +338,23 @@ class Allowed:
             glob_match(difference.step, self.step)
             and glob_match(difference.where, self.where)
             and (self.kind is None or self.kind == difference.kind)
+            and (
+                self.expected is None or glob_match(difference.expected, self.expected)
+            )
+            and (self.actual is None or glob_match(difference.actual, self.actual))
         )
 
     def __str__(self) -> str:
-        kind = f' kind={self.kind}' if self.kind else ''
-        return f'step={self.step!r} where={self.where!r}{kind} ({self.reason})'
+        extra = ''.join(
+            f' {name}={value!r}'
+            for name, value in (
+                ('kind', self.kind),
+                ('expected', self.expected),
+                ('actual', self.actual),
+            )
+            if value is not None
+        )
+        return f'step={self.step!r} where={self.where!r}{extra} ({self.reason})'
 
 
 class AllowListError(ValueError):
@@ -357,7 +371,15 @@ def load_allow_list(path: pathlib.Path) -> list[Allowed]:
     data = tomllib.loads(path.read_text(encoding='utf-8'))
     entries = []
     for index, raw in enumerate(data.get('allowed', []), 1):
-        unknown = set(raw) - {'step', 'where', 'kind', 'versions', 'reason'}
+        unknown = set(raw) - {
+            'step',
+            'where',
+            'kind',
+            'expected',
+            'actual',
+            'versions',
+            'reason',
+        }
         missing = {'step', 'where', 'reason'} - set(raw)
         if unknown or missing or not str(raw.get('reason', '')).strip():
             raise AllowListError(
@@ -370,6 +392,8 @@ def load_allow_list(path: pathlib.Path) -> list[Allowed]:
                 where=raw['where'],
                 reason=raw['reason'],
                 kind=raw.get('kind'),
+                expected=raw.get('expected'),
+                actual=raw.get('actual'),
                 versions=raw.get('versions'),
             )
         )

@@ -78,6 +78,8 @@ def _pending(recorded: str) -> pytest.MarkDecorator:
             f'this compares {_sandbox_version(recorded)} with the {recorded} recording'
         ),
         strict=True,
+        # Only the comparison may fail; a scenario that breaks is an error.
+        raises=AssertionError,
     )
 
 
@@ -108,6 +110,24 @@ def test_sandbox_matches_the_recorded_real_server(
         f'({expected["api_version"]}) in {len(remaining)} way(s) not in '
         f'{ALLOW_LIST.name}:\n' + comparison.report(remaining, stale)
     )
+
+
+def test_the_scenario_runs_on_the_sandbox_and_hides_token_and_host(
+    imbi_sandbox: SandboxProcess,
+) -> None:
+    actual = recorder.record(
+        imbi_sandbox.base_url, imbi_sandbox.token, org='engineering'
+    )
+    text = json.dumps(actual)
+    port = imbi_sandbox.base_url.rsplit(':', 1)[1]
+    assert imbi_sandbox.token not in text
+    assert '127.0.0.1' not in text and f':{port}' not in text
+    assert [e['name'] for e in actual['exchanges']] == [
+        e['name'] for e in _recording('2.41')['exchanges']
+    ]
+    statuses = {e['name']: e['status'] for e in actual['exchanges']}
+    assert statuses['auth_no_token'] == 401
+    assert statuses['release_create_new'] == 201
 
 
 # -- the recording itself -------------------------------------------------------
@@ -239,6 +259,29 @@ def test_the_allow_list_hides_what_it_names_and_reports_stale_entries(
     # An entry for another version covers nothing.
     remaining, stale = comparison.apply_allow_list(differences, entries, '2.41')
     assert len(remaining) == 2
+
+
+def test_an_allow_list_entry_can_name_both_sides(
+    tmp_path: pathlib.Path, recording: dict[str, typing.Any]
+) -> None:
+    changed = copy.deepcopy(recording)
+    _step(changed, 'release_get')['body']['created_at'] = None
+    _step(changed, 'release_get')['body']['updated_at'] = '<ts:+00:00>'
+    allow = tmp_path / 'allow.toml'
+    allow.write_text(
+        '[[allowed]]\nstep = "release_get"\nwhere = "body.*_at"\nkind = "type"\n'
+        'expected = "<ts:Z>"\nactual = "null"\nreason = "seed data"\n',
+        encoding='utf-8',
+    )
+    differences = comparison.compare_recordings(recording, changed)
+    remaining, stale = comparison.apply_allow_list(
+        differences, comparison.load_allow_list(allow), '2.41'
+    )
+    # The null is allowed; the other timestamp format is not.
+    assert [str(d) for d in remaining if d.kind == 'type'] == [
+        'release_get: body.updated_at [type]: recorded <ts:Z>, got <ts:+00:00>'
+    ]
+    assert stale == []
 
 
 def test_an_allow_list_entry_needs_a_reason(tmp_path: pathlib.Path) -> None:
