@@ -42,7 +42,7 @@ import httpx
 
 FORMAT = 1
 # Bump when the step list changes, so old recordings are recognisably stale.
-SCENARIO_VERSION = 1
+SCENARIO_VERSION = 2
 
 # Response headers a client depends on; everything else is noise.
 RECORDED_HEADERS = (
@@ -97,6 +97,7 @@ class Exchange:
     headers: dict[str, str]
     body: object
     controlled: bool  # the scenario made all the data this answer shows
+    same_items: bool  # the answer lists the same objects (ids) on any target
 
 
 @dataclasses.dataclass
@@ -119,6 +120,7 @@ class Recorder:
         content: tuple[str, bytes] | None = None,
         auth: Auth = 'token',
         controlled: bool = False,
+        same_items: bool = False,
         keep: typing.Callable[[object], object] | None = None,
     ) -> Exchange:
         """Send one request and record it.
@@ -133,6 +135,8 @@ class Recorder:
             auth: Which credentials to send.
             controlled: Whether the answer only shows data this run made, so
                 values and list lengths are comparable across targets.
+            same_items: Whether the answer is a list of the same objects on
+                every target (compared by `id`), though their data differs.
             keep: Reduces a large body to the part worth recording.
         """
         if any(step.name == name for step in self.exchanges):
@@ -191,6 +195,7 @@ class Recorder:
             },
             body=body,
             controlled=controlled,
+            same_items=same_items,
         )
         self.exchanges.append(exchange)
         return exchange
@@ -442,6 +447,7 @@ def run_scenario(
         'releases_list_unknown_project',
         'GET',
         projects + '{unknown_project_id}/releases/',
+        same_items=True,
     )
     rec.send('release_get', 'GET', releases + '{release_id}', controlled=True)
     rec.send('release_get_unknown', 'GET', releases + '{unknown_release_id}')
@@ -541,7 +547,11 @@ def run_scenario(
         query=[('include_archived', 'true'), ('slim', 'true')],
     )
     rec.send(
-        'projects_list_by_id', 'GET', projects, query=[('project_id', '{project_id}')]
+        'projects_list_by_id',
+        'GET',
+        projects,
+        query=[('project_id', '{project_id}')],
+        same_items=True,
     )
     rec.send(
         'projects_list_filter_valid',
@@ -807,6 +817,7 @@ def normalise(
                 'request_content_type': exchange.request_content_type,
                 'request_body': normaliser.value(exchange.request_body),
                 'controlled': exchange.controlled,
+                'same_items': exchange.same_items,
                 'status': exchange.status,
                 'headers': headers,
                 'body': normaliser.value(exchange.body),

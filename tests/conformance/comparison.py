@@ -13,7 +13,9 @@ What is compared, per step (matched by name):
   empty on one side and never on the other is a difference too;
 - for an error (status >= 400), the `detail` exactly (texts, 422 items);
 - for a *controlled* step (the answer shows only data the scenario made),
-  every value and every list length as well.
+  every value and every list length as well;
+- for a *same_items* step (a list of the same objects on every target, e.g.
+  `?project_id=`), the `id`s of the listed objects.
 
 An allow-list (TOML, ``[[allowed]]`` entries with `step`, `where`, optional
 `kind`, `expected`, `actual` and `versions`, and a required `reason`) names
@@ -234,6 +236,10 @@ def compare_values(
 # -- exchanges ------------------------------------------------------------------
 
 
+def _item_id(item: Json) -> Json:
+    return item.get('id') if isinstance(item, dict) else item
+
+
 def compare_exchange(expected: Json, actual: Json) -> list[Difference]:
     """All differences between two recorded exchanges of the same step."""
     step = expected['name']
@@ -266,6 +272,13 @@ def compare_exchange(expected: Json, actual: Json) -> list[Difference]:
     out += compare_shapes(step, Shape.of(body), Shape.of(other))
     if expected.get('controlled'):
         out += compare_values(step, body, other, '')
+    elif expected.get('same_items') and isinstance(body, list):
+        listed = [_item_id(item) for item in body]
+        got = [_item_id(item) for item in other] if isinstance(other, list) else other
+        if listed != got:
+            out.append(
+                Difference(step, 'body[].id', 'value', _short(listed), _short(got))
+            )
     elif (
         expected['status'] >= 400
         and isinstance(body, dict)
