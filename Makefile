@@ -52,7 +52,7 @@ clean:
 # scripts/record_exchanges.py afresh, checks the fresh recording against the
 # committed one (has the real server or the scenario drifted?), prints how the
 # sandbox's highest API line differs from it, and runs tests/conformance on it.
-REAL_IMBI_HARNESS ?= /work/shared/tools/real-imbi
+REAL_IMBI_HARNESS ?= $(abspath ../shared/tools/real-imbi)
 REAL_IMBI_DIR ?= /var/tmp/real-imbi
 CONFORMANCE_ORG ?= conformance
 CONFORMANCE_OUT ?= build/conformance
