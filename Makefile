@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest demo bench clean
+.PHONY: install test lint typecheck docs pytest demo bench clean
 
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+# The documentation site, into site/ (gitignored); --strict makes a broken link,
+# a missing page or an unresolved API reference fail the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: lint typecheck docs pytest
 
 # The quickstart notebook, run in a real kernel against a fresh demo sandbox.
 demo: $(STAMP)
@@ -43,7 +48,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache site
 
 # Extra command, not part of `make test`: the conformance check against the real
 # imbi-api 2.41.0 run by the harness in REAL_IMBI_HARNESS (state in REAL_IMBI_DIR;

@@ -1,6 +1,6 @@
 """JSON Patch for Imbi: diff, build, validate and preview patches.
 
-Example:
+Examples:
     >>> from imbi_toolkit.patching import diff
     >>> before = {'name': 'Billing', 'description': 'Invoices', 'links': {}}
     >>> after = {'name': 'Billing', 'description': None,

@@ -19,7 +19,7 @@ class PatchBuilder:
     (`('links', 'ci/cd')` becomes `'/links/ci~1cd'`). Each method returns the
     builder, so calls chain.
 
-    Example:
+    Examples:
         >>> patch = (
         ...     PatchBuilder()
         ...     .test('/framework', 'fastapi')

@@ -11,7 +11,7 @@ Token: typing.TypeAlias = str | int
 def escape(token: Token) -> str:
     """Escape one reference token: `~` becomes `~0` and `/` becomes `~1`.
 
-    Example:
+    Examples:
         >>> escape('a/b~c')
         'a~1b~0c'
     """
@@ -28,7 +28,7 @@ def unescape(token: str) -> str:
 def join(*tokens: Token) -> str:
     """Build a pointer from unescaped tokens.
 
-    Example:
+    Examples:
         >>> join('links', 'github/repo')
         '/links/github~1repo'
         >>> join()
