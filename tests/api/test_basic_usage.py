@@ -33,10 +33,11 @@ def test_basic_usage_creates_the_release(
     projects = http.get('/organizations/engineering/projects/').json()
     billing_api = next(p['id'] for p in projects if p['slug'] == 'billing-api')
     code = _basic_usage()
-    assert "'my-org',\n        'my-project'," in code
-    # The only change: the example's placeholders become a real project.
-    code = code.replace("'my-org'", "'engineering'").replace(
-        "'my-project'", repr(billing_api)
+    # The block runs as written: its project id is the sandbox's billing-api,
+    # the settings come from the environment like a user's.
+    assert 'Imbi.from_settings(Settings())' in code
+    assert f"'engineering',\n        {billing_api!r}," in code, (
+        f"README's Basic usage must name billing-api by its id {billing_api!r}"
     )
     script = tmp_path / 'basic_usage.py'
     script.write_text(
@@ -54,8 +55,25 @@ def test_basic_usage_creates_the_release(
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    release_id = result.stdout.strip()
     releases = http.get(
         f'/organizations/engineering/projects/{billing_api}/releases/',
         params={'tag': '1.2.3'},
     ).json()
-    assert [(r['committish'], r['title']) for r in releases] == [('a1b2c3d', 'v1.2.3')]
+    assert [(r['id'], r['committish'], r['title']) for r in releases] == [
+        (release_id, 'a1b2c3d', 'v1.2.3')
+    ]
+
+
+def test_basic_usage_with_a_slug_gets_404(imbi_sandbox: SandboxProcess) -> None:
+    # What the README warns about: paths take the project id, not its slug.
+    http = httpx.Client(
+        base_url=imbi_sandbox.base_url,
+        headers={'Authorization': f'Bearer {imbi_sandbox.token}'},
+    )
+    response = http.post(
+        '/organizations/engineering/projects/billing-api/releases/',
+        json={'committish': 'a1b2c3d', 'title': 'v1.2.3', 'tag': '1.2.3'},
+    )
+    assert response.status_code == 404
+    assert 'a slug gets `404 Not Found`' in README.read_text()
