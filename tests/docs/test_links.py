@@ -7,6 +7,7 @@ and the `docs/….md#anchor` references in comments and docstrings.
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 
@@ -110,3 +111,21 @@ def test_docs_references_in_the_code_resolve(path):
     # The old notes this code cited are not part of the project.
     assert 'imbi-api-contract' not in text
     assert not re.search(r'contract\s+§', text)
+
+
+def test_only_the_notebook_make_demo_runs_says_so():
+    makefile = (ROOT / 'Makefile').read_text()
+    recipe = re.search(r'^demo:.*\n((?:\t.*\n?)+)', makefile, re.MULTILINE)
+    assert recipe, 'the Makefile has a demo target'
+    run = set(re.findall(r'notebooks/([\w-]+\.ipynb)', recipe[1]))
+    claims = set()
+    for notebook in (ROOT / 'notebooks').glob('*.ipynb'):
+        cells = json.loads(notebook.read_text())['cells']
+        text = '\n'.join(
+            ''.join(cell['source']) for cell in cells if cell['cell_type'] == 'markdown'
+        )
+        if re.search(r'`make demo` runs (this|the) notebook', text):
+            claims.add(notebook.name)
+
+    assert run == {'quickstart.ipynb'}
+    assert claims <= run
