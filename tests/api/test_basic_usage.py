@@ -77,3 +77,14 @@ def test_basic_usage_with_a_slug_gets_404(imbi_sandbox: SandboxProcess) -> None:
     )
     assert response.status_code == 404
     assert 'a slug gets `404 Not Found`' in README.read_text()
+
+
+async def test_the_readme_way_to_find_an_id_from_a_slug(
+    imbi_sandbox: SandboxProcess,
+) -> None:
+    text = README.read_text()
+    assert "(await client.find_project('engineering', 'billing-api'))['id']" in text
+    async with imbi_sandbox.client() as client:
+        project_id = (await client.find_project('engineering', 'billing-api'))['id']
+
+    assert f"{project_id!r},  # a project *id*: the sandbox's billing-api" in text
