@@ -32,7 +32,7 @@ that raises it and importable from here (names load on first use, so that
     ├── PatchValidationError            (also ValueError; imbi_toolkit.patching)
     └── JournalError                    (also ValueError; imbi_toolkit.bulk)
 
-Example:
+Examples:
     >>> from imbi_toolkit.errors import ToolkitError
     >>> try:
     ...     await toolkit.patch_project('eng', project_id, patch)

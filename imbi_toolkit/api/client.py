@@ -140,7 +140,7 @@ class Imbi(lean.LeanAsyncClient):
         ValueError: When the token is empty or cannot be sent in a header,
             or when the transport options contradict each other.
 
-    Example:
+    Examples:
         >>> async with Imbi(base_url='http://127.0.0.1:8000', token=token) as c:
         ...     response = await c.get('/organizations/')
     """
@@ -235,7 +235,7 @@ class Imbi(lean.LeanAsyncClient):
         Returns:
             A new client; use it with `async with`.
 
-        Example:
+        Examples:
             >>> async with Imbi.from_settings(Settings()) as client:
             ...     release = await client.ensure_release('eng', pid, body)
         """

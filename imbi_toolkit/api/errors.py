@@ -9,7 +9,7 @@ Every error carries the request's method and a URL without credentials, and
 renders in one line: `str()` for logs and terminals, `_render_traceback_`
 for IPython, which then shows that line instead of a deep traceback.
 
-Example:
+Examples:
     >>> response = await client.patch_project('eng', project_id, patch)
     >>> errors.raise_for_status(response)  # raises ConflictError on 409
 """

@@ -45,7 +45,7 @@ def segment(name: str, value: object) -> str:
 def build(template: str, **values: object) -> str:
     """Fill a ``str.format`` path template with encoded segments.
 
-    Example:
+    Examples:
         >>> build('/organizations/{org_slug}/projects/{project_id}',
         ...       org_slug='eng', project_id='a/b')
         '/organizations/eng/projects/a%2Fb'

@@ -154,7 +154,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             the environment; httpx already does that for the client, so it
             defaults to False.
 
-    Example:
+    Examples:
         >>> transport = AiohttpTransport()
         >>> async with httpx.AsyncClient(transport=transport) as client:
         ...     response = await client.get('http://127.0.0.1:8000/')

@@ -1,6 +1,6 @@
 """Apply one change to many projects: bounded, resumable, with a result table.
 
-Example:
+Examples:
     >>> from imbi_toolkit import bulk
     >>> results = await bulk.run(
     ...     client,

@@ -32,7 +32,7 @@ class BackgroundLoop:
     The thread starts on the first `run` call, not at construction, so that
     creating one is free.
 
-    Example:
+    Examples:
         >>> loop = BackgroundLoop()
         >>> loop.run(asyncio.sleep(0, result=42))
         42

@@ -97,7 +97,7 @@ class Session:
             settings are (re)loaded, so configuration changes apply to the
             next call.
 
-    Example:
+    Examples:
         >>> session = Session(lambda: Overrides(base_url='http://127.0.0.1:8000'))
         >>> me = session.call(lambda client: client.get('/users/me'))
         >>> session.close()

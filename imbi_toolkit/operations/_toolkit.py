@@ -97,7 +97,7 @@ class Toolkit:
             `undo`); `None` keeps nothing. Keeping a patch costs a read of
             the project before it, unless the caller passes `before=`.
 
-    Example:
+    Examples:
         >>> async with Imbi.from_settings(Settings()) as client:
         ...     toolkit = Toolkit(client)
         ...     release = await toolkit.create_release(

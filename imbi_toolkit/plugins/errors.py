@@ -24,7 +24,7 @@ class RefusedError(PluginError):
     is wrong and what to do. The host fills in the plugin's name and the hook
     before the error reaches the caller.
 
-    Example:
+    Examples:
         >>> raise RefusedError('tag "v1" is not semver; use e.g. v1.2.3')
 
     Args:
