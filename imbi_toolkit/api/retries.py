@@ -1,7 +1,7 @@
 """When a request may be sent again, and how long to wait first.
 
 This module is the one place that knows which Imbi operations are safe to
-repeat (contract §1.3, §1.4, §6.4):
+repeat (docs/imbi-api.md#retries):
 
 - reads (GET, HEAD, OPTIONS) and creating a release are *idempotent*: they
   are retried on connection errors and timeouts and on 429, 502, 503 and 504.

@@ -1,8 +1,8 @@
 """Optimistic concurrency: `test` operations holding the old values.
 
-Imbi has no ETags (contract §6.7). A `test` op before each change makes the
-server answer 422 when someone else changed that value since it was read,
-instead of silently overwriting their edit. The guard is the changed path
+Imbi has no ETags (docs/imbi-api.md#concurrency). A `test` op before each
+change makes the server answer 422 when someone else changed that value since
+it was read, instead of silently overwriting their edit. The guard is the changed path
 itself, or, for anything inside an array, the whole array: a concurrent
 insert shifts the indices, and a test on one item would then check another.
 An `add` of a new object key has nothing to test (JSON Patch cannot test that

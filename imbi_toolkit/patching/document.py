@@ -2,9 +2,10 @@
 
 `GET .../projects/{id}` returns a project with nested `team`, `project_types`
 and an `environments` list, plus keys the server owns. `PATCH` applies its
-operations to a different document (contract §1.1): `team_slug`,
-`project_type_slugs`, an `environments` map from slug to edge properties,
-`links`, `identifiers` and the blueprint attributes as top-level keys.
+operations to a different document (docs/imbi-api.md#projects-patch):
+`team_slug`, `project_type_slugs`, an `environments` map from slug to edge
+properties, `links`, `identifiers` and the blueprint attributes as top-level
+keys.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The real server answers a malformed pointer or an `add` under a missing
 parent with a 500, a read-only path with a 400, and silently ignores some
-writes (contract §1.1, §6.9, §6.10). These checks turn each of those into a
-clear `PatchValidationError` that names the operation and the problem.
+writes (docs/imbi-api.md#projects-patch). These checks turn each of those
+into a clear `PatchValidationError` that names the operation and the problem.
 """
 
 from __future__ import annotations

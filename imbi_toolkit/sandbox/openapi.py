@@ -1,8 +1,8 @@
 """``/openapi.json``: what the sandbox serves, with the emulated version.
 
 Clients probe ``info.version`` and whether ``/users/by-identity`` declares
-``integration_slug`` or ``plugin_slug`` (contract §6.1), so both follow
-``--api-version``.
+``integration_slug`` or ``plugin_slug`` (docs/imbi-api.md#openapi), so both
+follow ``--api-version``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""JSON Patch on a project, with the real server's semantics (contract §1.1).
+"""JSON Patch on a project, with the real server's semantics.
+
+See docs/imbi-api.md#projects-patch.
 
 The operations apply to a *patchable document* built from the stored project
 (``team_slug``, ``project_type_slugs``, ``environments`` as a map, links,

@@ -1,4 +1,6 @@
-"""Response bodies in the real server's shapes (contract §2 and §5).
+"""Response bodies in the real server's shapes.
+
+See docs/imbi-api.md#shapes and docs/imbi-api.md#organizations.
 
 Organisations and environments are raw graph dicts (timestamps with
 ``+00:00``); projects, teams, types, releases and users go through response

@@ -1,4 +1,4 @@
-"""A project in the GET shape of contract §5.1."""
+"""A project in the GET shape (docs/imbi-api.md#shapes)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ text = st.text(alphabet='ab/~ ', min_size=1, max_size=4)
 
 @st.composite
 def edited_projects(draw: st.DrawFn) -> dict[str, typing.Any]:
-    """The §5.1 project with random edits of what a user may change."""
+    """The conftest project with random edits of what a user may change."""
     project = copy.deepcopy(PROJECT)
     project['links'] = draw(st.dictionaries(text, text, max_size=3))
     project['identifiers'] = draw(

@@ -1,4 +1,4 @@
-"""Every status code of the contract, under API 2.16 and 2.11.
+"""Every status code of docs/imbi-api.md, under API 2.16 and 2.11.
 
 Each case runs against a sandbox of each version, over real sockets, with
 plain httpx and, for the helpers, with the toolkit's client.

@@ -1,4 +1,4 @@
-"""Organisations and environments (contract §2 and §5.5)."""
+"""Organisations and environments (docs/imbi-api.md#organizations)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``--prefix``: the API under a path, as deployments mount it (contract §1.0)."""
+"""``--prefix``: the API under a path, as deployments mount it.
+
+See docs/imbi-api.md#paths.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Projects: listing, reading and the JSON Patch rules of contract §1.1."""
+"""Projects: listing, reading and the JSON Patch rules.
+
+See docs/imbi-api.md#projects-patch.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Releases and deployment events (contract §1.3 and §1.4)."""
+"""Releases and deployment events.
+
+See docs/imbi-api.md#releases-create and docs/imbi-api.md#deployment-events.
+"""
 
 from __future__ import annotations
 
