@@ -10,7 +10,7 @@ Every planned patch carries `test` ops with the values seen at planning
 time, so a project that changed since is refused by the server and reported
 as a conflict, never overwritten.
 
-Example:
+Examples:
     >>> change = await bulk.plan(
     ...     toolkit,
     ...     lambda project: project['links'].update(runbook=RUNBOOK),
