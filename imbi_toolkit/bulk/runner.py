@@ -19,7 +19,8 @@ from imbi_toolkit.operations import Toolkit
 LOGGER = logging.getLogger(__name__)
 
 # httpx's pool degrades above about 10 requests in flight
-# (performance-notes §1), so a run never has more than this by default.
+# (measured in docs/speed.md#the-aiohttp-backend), so a run never has more
+# than this by default.
 DEFAULT_CONCURRENCY = 10
 
 TargetLike = Target | tuple[str, str] | tuple[str, str, str]

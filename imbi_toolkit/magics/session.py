@@ -3,7 +3,7 @@
 The client is created on first use, inside the background loop (an
 `httpx.AsyncClient` belongs to the loop that first uses it), and reused by
 every magic until the settings change or the extension is unloaded:
-creating one costs 16-28 ms (performance-notes §3).
+creating one costs 16-28 ms (docs/speed.md#start-up).
 """
 
 from __future__ import annotations
