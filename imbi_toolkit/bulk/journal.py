@@ -6,21 +6,46 @@ number of deployment events already on the edge); after it, a `result` line.
 Each line is flushed and fsync'd before the run goes on, so after a crash or
 Ctrl-C the journal tells which projects are done, which are not, and which
 were in flight.
+
+One run at a time: the journal holds an exclusive lock on its file for as
+long as it is open, and each run records its process id in a `run` line, so
+a second run started on the same file is refused with the first one's pid
+instead of sending every write a second time.
+
+A line cut short by a crash (the last one) is removed when the journal is
+opened again, and its project, when the fragment names it, is marked in
+doubt: the runner then asks the operation to check the server before
+sending anything for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
+import logging
 import os
 import pathlib
+import re
+import socket
 import typing
 
 from imbi_toolkit.api import redaction
 from imbi_toolkit.errors import ToolkitError
 
+if typing.TYPE_CHECKING:
+    import io
+
+LOGGER = logging.getLogger(__name__)
+
 VERSION = 1
+
+# How much of a cut line is kept in the `recovered` record (for a human).
+_FRAGMENT_CHARS = 300
+# The key of a record in a cut line (records are written with sorted keys,
+# so it is there unless the cut came before it).
+_KEY = re.compile(r'"key":\s*("(?:[^"\\]|\\.)*")')
 
 
 class JournalError(ToolkitError, ValueError):
@@ -35,14 +60,22 @@ class Entry:
         status: The status of its last result, or `None` when it has none.
         started: The data of its last `started` line while the outcome of
             that write is unknown (no result, or a result in doubt).
+        recovered: A line about this project was cut short by a crash (and
+            removed) after its last settled result.
     """
 
     status: str | None = None
     started: dict[str, typing.Any] | None = None
+    recovered: bool = False
+
+    @property
+    def in_doubt(self) -> bool:
+        """Whether the server must be checked before writing for this project."""
+        return self.started is not None or self.recovered
 
 
 class Journal:
-    """An append-only journal bound to one operation.
+    """An append-only journal bound to one operation, used by one run at a time.
 
     Args:
         path: The journal file; created when missing.
@@ -51,70 +84,201 @@ class Journal:
             two different changes.
 
     Raises:
-        JournalError: When the file belongs to another operation or is not
-            a journal.
+        JournalError: When the file belongs to another operation, is not a
+            journal, or is in use by another run (the message names its
+            process).
     """
 
     def __init__(self, path: str | os.PathLike[str], operation: dict[str, typing.Any]):
         self.path = pathlib.Path(path)
         self.operation = operation
         self.entries: dict[str, Entry] = {}
-        exists = self.path.exists() and self.path.stat().st_size > 0
-        if exists:
-            self._load()
-        self._file = self.path.open('a', encoding='utf-8')
-        if exists and not self._ends_with_newline():
-            self._file.write('\n')  # a line cut by a crash stays on its own
-        if not exists:
-            self._append(
-                {
-                    'type': 'header',
-                    'version': VERSION,
-                    'operation': operation,
-                    'created': datetime.datetime.now(datetime.UTC).isoformat(),
-                }
-            )
-            _fsync_directory(self.path.parent)
+        created = not self.path.exists()
+        self._file: io.BufferedRandom = self.path.open('a+b')
+        try:
+            self._lock()
+            self._open(created)
+        except BaseException:
+            self._file.close()  # also releases the lock
+            raise
 
-    def _ends_with_newline(self) -> bool:
-        with self.path.open('rb') as handle:
-            handle.seek(-1, os.SEEK_END)
-            return handle.read(1) == b'\n'
+    def _lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks
+            return
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JournalError(
+                f'{self.path} is in use by another bulk run ({self._holder()}): '
+                'wait for it to finish (or stop it), then run again with the same '
+                'journal, which skips what is done and checks what was in flight'
+            ) from None
 
-    def _load(self) -> None:
-        lines = self.path.read_text(encoding='utf-8').splitlines()
-        records = []
-        for number, line in enumerate(lines, start=1):
+    def _holder(self) -> str:
+        """Describe the run holding the lock, from its `run` line."""
+        run: dict[str, typing.Any] = {}
+        with contextlib.suppress(OSError), self.path.open('rb') as handle:
+            for line in handle:
+                with contextlib.suppress(ValueError):
+                    record = json.loads(line)
+                    if isinstance(record, dict) and record.get('type') == 'run':
+                        run = record
+        pid = run.get('pid')
+        if not isinstance(pid, int):
+            return 'a process that is starting'
+        where = run.get('host')
+        if pid == os.getpid() and where == socket.gethostname():
+            return f'this process, pid {pid}'
+        host = f' on {where}' if where and where != socket.gethostname() else ''
+        since = f', since {run["at"]}' if run.get('at') else ''
+        return f'process {pid}{host}{since}'
+
+    def _open(self, created: bool) -> None:
+        self._file.seek(0)
+        content = self._file.read()
+        if content.strip():
+            self._load(content)
+        else:
+            if content:  # only blank lines: start it again
+                self._file.truncate(0)
+            self._write_header()
+            if created:
+                _fsync_directory(self.path.parent)
+        self._append(
+            {
+                'type': 'run',
+                'pid': os.getpid(),
+                'host': socket.gethostname(),
+                'at': _now(),
+            }
+        )
+
+    def _write_header(self) -> None:
+        self._append(
+            {
+                'type': 'header',
+                'version': VERSION,
+                'operation': self.operation,
+                'created': _now(),
+            }
+        )
+
+    def _load(self, content: bytes) -> None:
+        lines = content.split(b'\n')
+        # Where each line starts, to cut the file after the last whole line.
+        offsets = [0]
+        for line in lines[:-1]:
+            offsets.append(offsets[-1] + len(line) + 1)
+        last = max(
+            (index for index, line in enumerate(lines) if line.strip()), default=0
+        )
+        records: list[tuple[int, dict[str, typing.Any] | None, bytes]] = []
+        for index, line in enumerate(lines):
             if not line.strip():
                 continue
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                if number == len(lines):  # cut short by a crash: never applied
-                    break
+            record = _parse(line)
+            # Journal lines are objects with sorted keys: a cut one still
+            # starts like one (the header like a header).
+            cut = record is None and line.startswith(
+                b'{"created": "' if not records else b'{"'
+            )
+            if cut and index == last:
+                self._recover(offsets[index], line, records)
+                content = content[: offsets[index]]
+                break
+            if record is None and not cut:
                 raise JournalError(
-                    f'{self.path} line {number} is not JSON: the journal is '
-                    'damaged; move it away to start over'
-                ) from None
-        if not records or records[0].get('type') != 'header':
+                    f'{self.path} line {index + 1} is not a journal record (the '
+                    'file was edited or damaged): restore or delete that line, '
+                    'then run again; do not start a new journal, which would '
+                    'send every write again'
+                )
+            # A record cut by a crash that an earlier version appended after:
+            # its project is checked before anything is sent for it.
+            records.append((index + 1, record, line))
+        if not records:  # the header itself was cut: nothing was ever sent
+            self._write_header()
+            return
+        if content and not content.endswith(b'\n'):
+            self._file.write(b'\n')  # a whole last record that lost its newline
+        header = records[0][1] if records else None
+        if header is None or header.get('type') != 'header':
             raise JournalError(
                 f'{self.path} is not an imbi-toolkit journal; pass another path'
             )
-        if records[0].get('operation') != self.operation:
+        if header.get('operation') != self.operation:
             raise JournalError(
                 f'{self.path} records another operation '
-                f'({_describe(records[0].get("operation"))}); use a new journal '
+                f'({_describe(header.get("operation"))}); use a new journal '
                 'file for this one'
             )
-        for record in records[1:]:
-            entry = self.entries.setdefault(str(record.get('key')), Entry())
-            if record.get('type') == 'started':
-                entry.started = dict(record.get('data') or {})
-                entry.status = None
-            elif record.get('type') == 'result':
-                entry.status = record.get('status')
-                if not record.get('in_doubt'):
-                    entry.started = None  # settled: nothing left to check
+        for _, record, line in records[1:]:
+            if record is None:
+                LOGGER.warning(
+                    'Journal %s has a line cut short by a crash; its project is '
+                    'checked before anything is sent for it',
+                    self.path,
+                )
+                self._mark_recovered(_key_of(line))
+            else:
+                self._replay(record)
+
+    def _recover(
+        self,
+        offset: int,
+        line: bytes,
+        records: list[tuple[int, dict[str, typing.Any] | None, bytes]],
+    ) -> None:
+        """Remove a last line cut short by a crash, and say so in the journal.
+
+        Every write is sent only after its `started` line is on disk, so a
+        cut `started` line means its write never left; a cut `result` line
+        leaves its `started` line, which keeps the project in doubt. Either
+        way the project is marked in doubt, so the operation checks the
+        server before sending anything for it.
+        """
+        key = _key_of(line)
+        LOGGER.warning(
+            'Journal %s: removed a last line cut short by a crash (project %s); '
+            'that project is checked before anything is sent for it',
+            self.path,
+            key or 'unknown',
+        )
+        self._file.truncate(offset)
+        if records:
+            recovered: dict[str, typing.Any] = {
+                'type': 'recovered',
+                'key': key,
+                'fragment': redaction.redact(
+                    line.decode('utf-8', 'replace')[:_FRAGMENT_CHARS]
+                ),
+                'at': _now(),
+            }
+            self._append(recovered)
+            records.append((0, recovered, b''))
+
+    def _replay(self, record: dict[str, typing.Any]) -> None:
+        kind = record.get('type')
+        if kind == 'recovered':
+            self._mark_recovered(record.get('key'))
+            return
+        if kind not in ('started', 'result'):
+            return  # header, run
+        entry = self.entries.setdefault(str(record.get('key')), Entry())
+        if kind == 'started':
+            entry.started = dict(record.get('data') or {})
+            entry.status = None
+        else:
+            entry.status = record.get('status')
+            if not record.get('in_doubt'):
+                entry.started = None  # settled: nothing left to check
+                entry.recovered = False
+
+    def _mark_recovered(self, key: object) -> None:
+        if isinstance(key, str):
+            self.entries.setdefault(key, Entry()).recovered = True
 
     def entry(self, key: str) -> Entry:
         """What is known about ``key`` (an empty entry when nothing is)."""
@@ -123,7 +287,8 @@ class Journal:
     def started(self, key: str, data: dict[str, typing.Any]) -> None:
         """Record that a write for ``key`` is about to be sent."""
         self._append({'type': 'started', 'key': key, 'data': data})
-        self.entries.setdefault(key, Entry()).started = data
+        entry = self.entries.setdefault(key, Entry())
+        entry.started = data
 
     def result(
         self,
@@ -153,14 +318,15 @@ class Journal:
         entry.status = status
         if not in_doubt:
             entry.started = None
+            entry.recovered = False
 
     def _append(self, record: dict[str, typing.Any]) -> None:
-        self._file.write(json.dumps(record, sort_keys=True) + '\n')
+        self._file.write((json.dumps(record, sort_keys=True) + '\n').encode())
         self._file.flush()
         os.fsync(self._file.fileno())
 
     def close(self) -> None:
-        """Close the file (every line is already on disk)."""
+        """Close the file and let another run use it (every line is on disk)."""
         self._file.close()
 
     def __enter__(self) -> Journal:
@@ -168,6 +334,30 @@ class Journal:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def _parse(line: bytes) -> dict[str, typing.Any] | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _key_of(line: bytes) -> str | None:
+    """The project key of a record cut short, when the cut came after it."""
+    match = _KEY.search(line.decode('utf-8', 'replace'))
+    if match is None:
+        return None
+    try:
+        key = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return key if isinstance(key, str) else None
 
 
 def _describe(operation: object) -> str:

@@ -129,11 +129,12 @@ async def _apply_one(
     entry = book.entry(project.key) if book is not None else None
     if entry is not None and entry.status == 'ok':
         return Result(project, 'skipped', 'done in an earlier run')
-    if entry is not None and entry.started is not None:
+    if entry is not None and entry.in_doubt:
         # An earlier run stopped, or lost the answer, while this write was
-        # in flight: find out whether it happened before writing again.
+        # in flight (or its journal line was cut by a crash): find out
+        # whether it happened before writing again.
         try:
-            settled = await operation.reconcile(toolkit, project, entry.started)
+            settled = await operation.reconcile(toolkit, project, entry.started or {})
         except errors.ImbiError as error:
             return Result(
                 project,
