@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import keyword
+import shlex
+import typing
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
@@ -51,8 +53,9 @@ server without --send; every change is previewed first.
 
 PROJECT is a project id, a project slug, or the name of a variable filled
 by %imbi fetch. A value starting with `-` (some ids do) goes after `=`, as
-in --release-id=-abc..., or after `--`. Plans, undo and patches preview
-until the line says --send.
+in --release-id=-abc..., or after `--`. Quote values as in a shell:
+--note 'by hand'; nothing on the line is expanded ($X and {x} stay as they are).
+Plans, undo and patches preview until the line says --send.
 """
 
 DOC = (
@@ -119,9 +122,44 @@ def _selection(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> MagicArgumentParser:
+def split(line: str) -> list[str]:
+    """Split a `%imbi` line into words as a POSIX shell would.
+
+    Quotes group words and are removed (`--note 'by hand'` is `by hand`),
+    a backslash escapes the next character, and nothing is expanded: `$X`,
+    `{x}` and JSON pointers stay as written (the magic takes its line
+    without IPython's variable expansion).
+
+    Raises:
+        UsageError: When a quote is not closed.
+    """
+    try:
+        return shlex.split(line, comments=False, posix=True)
+    except ValueError as exc:
+        raise UsageError(
+            f'cannot read the %imbi line ({exc}): close the quote, or escape it '
+            'with a backslash'
+        ) from None
+
+
+class Parser(MagicArgumentParser):
+    """`MagicArgumentParser` whose lines are split as a POSIX shell splits them.
+
+    IPython's own `parse_argstring` splits in non-POSIX mode, which keeps
+    the quotes inside the words: `--note 'by hand'` would store `'by hand'`.
+    """
+
+    def parse_argstring(self, argstring: str, *, partial: bool = False) -> typing.Any:
+        """Split ``argstring`` with `split` and parse the words."""
+        argv = split(argstring)
+        if partial:
+            return self.parse_known_args(argv)
+        return self.parse_args(argv)
+
+
+def build_parser() -> Parser:
     """Return the parser of `%imbi` lines."""
-    parser = MagicArgumentParser(prog='%imbi', description=SUMMARY)  # type: ignore[no-untyped-call]
+    parser = Parser(prog='%imbi', description=SUMMARY)  # type: ignore[no-untyped-call]
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
 
     connect = commands.add_parser(
