@@ -372,13 +372,19 @@ class ImbiMagics(Magics):
     ) -> tuple[object, object]:
         variable = args.variable
         snapshot = self._snapshot(variable)
+        # Everything is computed before the user's variable changes: a cell
+        # that fails (a bad body, a refused or failed send) leaves it as it was.
+        note = None
         if cell is None:
             target = self._edited(variable)
         else:
-            target = _target_from_cell(cell, snapshot.document, self._user_ns())
-            self._user_ns()[variable] = target
+            target, note = _target_from_cell(cell, snapshot.document, self._user_ns())
         result = self._preview(variable, target, args.test_ops)
+        if note:
+            result.notes.append(note)
         if not args.send or len(result) == 0:
+            if cell is not None:
+                self._user_ns()[variable] = target
             return result, result
 
         # Through the operations layer: `imbi_before_project_patch` plugins
@@ -596,14 +602,20 @@ def _team_slug(row: JSONObject) -> str | None:
     return str(team.get('slug')) if isinstance(team, dict) else None
 
 
+def _is_operation(value: JSONObject) -> bool:
+    # A project document has neither key; a JSON Patch operation has both.
+    return isinstance(value.get('op'), str) and isinstance(value.get('path'), str)
+
+
 def _target_from_cell(
     cell: str, snapshot: JSONObject, namespace: dict[str, typing.Any]
-) -> JSONObject:
-    """The new document a `%%imbi patch` cell asks for.
+) -> tuple[JSONObject, str | None]:
+    """The new document a `%%imbi patch` cell asks for, and a note about it.
 
     The body is a JSON Patch (a list of operations, applied to the
-    snapshot), a JSON document, or a Python expression evaluated in the
-    user's namespace that gives either.
+    snapshot), one operation (an object with `op` and `path`, taken as a
+    one-operation patch, which the note says), a JSON document, or a Python
+    expression evaluated in the user's namespace that gives any of these.
     """
     text = cell.strip()
     if not text:
@@ -622,10 +634,15 @@ def _target_from_cell(
                 f'(line {exc.lineno})'
             ) from None
         value = eval(code, namespace)  # noqa: S307 - the user's own cell
+    if isinstance(value, dict) and _is_operation(value):
+        return _apply([value], snapshot), (
+            'The cell holds one operation, not a document: read as a JSON Patch '
+            'of that one operation'
+        )
     if isinstance(value, dict):
-        return copy.deepcopy(value)
+        return copy.deepcopy(value), None
     if isinstance(value, list):
-        return _apply(value, snapshot)
+        return _apply(value, snapshot), None
     raise UsageError(
         f'the cell gave a {type(value).__name__}: give a JSON Patch (a list of '
         'operations) or the new document (a dict)'

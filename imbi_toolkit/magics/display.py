@@ -6,8 +6,50 @@ plain `__repr__` for the terminal. None of them ever holds the token.
 
 from __future__ import annotations
 
+import re
 import typing
 from collections import abc
+
+# CommonMark lets a backslash escape any ASCII punctuation, which then shows
+# as itself: no emphasis, link, raw HTML or entity can come out of the text.
+_PUNCTUATION = re.compile(r'([!"#$%&\'()*+,\-./:;<=>?@\[\\\]^_`{|}~])')
+_BACKTICKS = re.compile(r'`+')
+
+
+def markdown_text(text: str) -> str:
+    """``text`` escaped so that Markdown shows it as it is, on one line.
+
+    Server strings (a project's name or slug) go through here before they
+    reach a Markdown output: `<img src=x onerror=...>` stays text.
+    """
+    return _PUNCTUATION.sub(r'\\\1', ' '.join(text.splitlines()))
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds."""
+    text = ' '.join(text.splitlines())
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = '`' * (longest + 1)
+    pad = ' ' if text.startswith('`') or text.endswith('`') else ''
+    return f'{fence}{pad}{text}{pad}{fence}'
+
+
+def _markdown_message(text: str) -> str:
+    if '\n' in text:
+        # Several lines (help, tables of text): a code block keeps them as
+        # they are, and shows everything in it literally.
+        longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+        fence = '`' * max(3, longest + 1)
+        return f'{fence}text\n{text}\n{fence}'
+    parts = text.split('`')
+    if len(parts) % 2 == 0:  # an odd backtick: no code spans at all
+        return markdown_text(text)
+    # `name` marks code in the magics' messages; what is between two
+    # backticks shows literally in a code span, the rest is escaped.
+    return ''.join(
+        code_span(part) if index % 2 else markdown_text(part)
+        for index, part in enumerate(parts)
+    )
 
 
 def _cell(value: object) -> str:
@@ -19,11 +61,15 @@ def _cell(value: object) -> str:
 
 
 def _markdown_cell(value: object) -> str:
-    return _cell(value).replace('|', '\\|').replace('\n', ' ')
+    return markdown_text(_cell(value))
 
 
 class Message:
-    """Information for the user (e.g. what a magic stored where)."""
+    """Information for the user (e.g. what a magic stored where).
+
+    The text is plain text, which may hold server strings: Markdown shows
+    it literally (what is between two backticks as code).
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -32,7 +78,7 @@ class Message:
         return self.text
 
     def _repr_markdown_(self) -> str:
-        return self.text
+        return _markdown_message(self.text)
 
 
 class Banner:
@@ -64,7 +110,10 @@ class Banner:
         return f'Connected to {self.base_url} as {self._who()}'
 
     def _repr_markdown_(self) -> str:
-        return f'Connected to `{self.base_url}` as **{self._who()}**'
+        return (
+            f'Connected to {code_span(self.base_url)} as '
+            f'**{markdown_text(self._who())}**'
+        )
 
 
 class Table(list[dict[str, typing.Any]]):
@@ -114,8 +163,8 @@ class Table(list[dict[str, typing.Any]]):
 
     def _repr_markdown_(self) -> str:
         headers = [header for header, _ in self.columns]
-        lines = [f'**{self.title}**', ''] if self.title else []
-        lines.append('| ' + ' | '.join(headers) + ' |')
+        lines = [f'**{markdown_text(self.title)}**', ''] if self.title else []
+        lines.append('| ' + ' | '.join(markdown_text(h) for h in headers) + ' |')
         lines.append('|' + '---|' * len(headers))
         lines.extend(
             '| ' + ' | '.join(_markdown_cell(value) for value in row) + ' |'

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import typing
 
+from imbi_toolkit.magics import display
+
 if typing.TYPE_CHECKING:
     from imbi_toolkit.patching import Patch
 
@@ -21,12 +23,14 @@ class PatchPreview:
         label: The project (its slug, or id).
         patch: The `imbi_toolkit.patching.Patch`, `test` ops included.
         sent: Whether it was sent.
+        notes: Lines shown under the headline (how the cell was read).
     """
 
     def __init__(self, label: str, patch: Patch, *, sent: bool = False) -> None:
         self.label = label
         self.patch = patch
         self.sent = sent
+        self.notes: list[str] = []
 
     @property
     def operations(self) -> list[dict[str, typing.Any]]:
@@ -49,17 +53,27 @@ class PatchPreview:
         return f'{self.label}: {count} {noun}{guards}, {state}'
 
     def __repr__(self) -> str:
+        head = '\n'.join([self.headline(), *self.notes])
         if len(self) == 0:
-            return self.headline()
-        return f'{self.headline()}\n{self.patch.preview()}'
+            return head
+        return f'{head}\n{self.patch.preview()}'
 
     def _repr_markdown_(self) -> str:
+        # The label is the project's slug, from the server: escaped.
+        head = '\n\n'.join(
+            [
+                f'**{display.markdown_text(self.headline())}**',
+                *(display.markdown_text(note) for note in self.notes),
+            ]
+        )
         if len(self) == 0:
-            return f'**{self.headline()}**'
-        return f'**{self.headline()}**\n\n{self.patch.preview()._repr_markdown_()}'
+            return head
+        return f'{head}\n\n{self.patch.preview()._repr_markdown_()}'
 
     def _repr_html_(self) -> str:
-        head = f'<p><strong>{html.escape(self.headline())}</strong></p>'
+        head = f'<p><strong>{html.escape(self.headline())}</strong></p>' + ''.join(
+            f'<p>{html.escape(note)}</p>' for note in self.notes
+        )
         if len(self) == 0:
             return head
         return head + self.patch.preview()._repr_html_()
