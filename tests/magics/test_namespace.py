@@ -14,10 +14,18 @@ from imbi_toolkit.api import errors
 _SHELL_NAMES = {'In', 'Out', 'exit', 'quit', 'get_ipython'}
 
 
+def _copy(value: object) -> object:
+    # Documents and plain values are compared by content; other objects
+    # (left by other tests in the shared shell) by identity.
+    if type(value) in (dict, list, str, int, float, bool, type(None)):
+        return copy.deepcopy(value)
+    return value
+
+
 def _variables(shell: InteractiveShell) -> dict[str, tuple[object, object]]:
     """Each user variable: the object, and a deep copy of its value."""
     return {
-        name: (value, copy.deepcopy(value))
+        name: (value, _copy(value))
         for name, value in shell.user_ns.items()
         if not name.startswith('_') and name not in _SHELL_NAMES
     }
