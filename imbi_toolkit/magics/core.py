@@ -35,6 +35,14 @@ T = typing.TypeVar('T')
 _CELL_COMMANDS = frozenset({'patch', 'plan'})
 
 
+# The traits whose defaults `Settings` reads from the environment.
+_ENV_DEFAULTS = {
+    'base_url': 'api_base_url',
+    'timeout': 'timeout',
+    'max_retries': 'max_retries',
+}
+
+
 @functools.cache
 def _parser() -> typing.Any:
     # Built on first use: building it and its help costs ~15 ms, which
@@ -108,19 +116,29 @@ class ImbiMagics(Magics):
         self._history: History | None = None
         # Set by the extension when it registers Tab completion.
         self.completer: Completer | None = None
+        # What the defaults read from the environment were, to tell them
+        # from values set with %config when the environment changes.
+        self._env_defaults: dict[str, object] = {}
         super().__init__(shell=shell, **kwargs)
+        self._fingerprint = session.environment_fingerprint(self.token_env)
 
     @default('base_url')
     def _default_base_url(self) -> str:
-        return str(_settings_default('api_base_url'))
+        value = str(_settings_default('api_base_url'))
+        self._env_defaults['base_url'] = value
+        return value
 
     @default('timeout')
     def _default_timeout(self) -> float:
-        return float(_settings_default('timeout'))
+        value = float(_settings_default('timeout'))
+        self._env_defaults['timeout'] = value
+        return value
 
     @default('max_retries')
     def _default_max_retries(self) -> int:
-        return int(_settings_default('max_retries'))
+        value = int(_settings_default('max_retries'))
+        self._env_defaults['max_retries'] = value
+        return value
 
     @observe('base_url', 'token_env', 'timeout', 'max_retries')
     def _connection_changed(self, change: typing.Any) -> None:
@@ -162,14 +180,41 @@ class ImbiMagics(Magics):
                 'or %%imbi patch VAR / %%imbi plan VAR'
             )
         handler = getattr(self, f'_do_{command}')
-        with errors.reported():
-            result, stored = handler(args, cell)
+        self._follow_environment()
+        try:
+            with errors.reported(self.session, self.token_env):
+                result, stored = handler(args, cell)
+        finally:
+            # What the command itself changed (--token-env) is in use now.
+            self._fingerprint = session.environment_fingerprint(self.token_env)
         output = getattr(args, 'output', None)
         if output:
             self.shell.user_ns[output] = stored  # type: ignore[union-attr]
         return result
 
     # -- helpers -----------------------------------------------------------
+
+    def _follow_environment(self) -> None:
+        """Reconnect when `IMBI_CLIENT_*`, `.env` or the token changed.
+
+        `%env IMBI_CLIENT_API_TOKEN=...` after `%load_ext` (or after a 401)
+        applies to the next magic: the traits that still hold the defaults
+        read from the environment take the new ones, and the client is
+        created again.
+        """
+        current = session.environment_fingerprint(self.token_env)
+        if current == self._fingerprint:
+            return
+        self._fingerprint = current
+        with self.hold_trait_notifications():
+            for name, field in _ENV_DEFAULTS.items():
+                value = getattr(self, name)
+                if value == self._env_defaults.get(name):
+                    fresh = type(value)(_settings_default(field))
+                    self._env_defaults[name] = fresh
+                    setattr(self, name, fresh)
+        self.session.reset()
+        self._default_org = None
 
     @property
     def history(self) -> History:

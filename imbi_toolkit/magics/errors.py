@@ -12,6 +12,7 @@ a notebook run by nbclient or papermill stops at the failing cell.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections import abc
 
@@ -20,6 +21,55 @@ from IPython.core.error import UsageError
 from imbi_toolkit.magics import loop, session
 
 __all__ = ['UsageError', 'reported']
+
+# The seed helpers log a warning for every error answer (`patch_project`,
+# `create_release`...); a magic raises the typed error saying the same, so
+# while it runs these records are held back, and shown only if it succeeds.
+_HELD_LOGGERS = ('imbi_toolkit.api.client',)
+
+
+class _Hold(logging.Filter):
+    """Keeps back the records logged in the magics' loop thread."""
+
+    def __init__(self, background: loop.BackgroundLoop | None) -> None:
+        super().__init__()
+        self.background = background
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        thread = self.background.thread if self.background is not None else None
+        if thread is not None and record.thread == thread.ident:
+            self.records.append(record)
+            return False
+        return True
+
+
+@contextlib.contextmanager
+def _held_logs(background: loop.BackgroundLoop | None) -> abc.Iterator[None]:
+    hold = _Hold(background)
+    loggers = [logging.getLogger(name) for name in _HELD_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(hold)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(hold)
+    # Only reached on success: what the helpers said is not in an error.
+    for record in hold.records:
+        logging.getLogger(record.name).handle(record)
+
+
+def _unauthorized_hint(exc: BaseException, token_variable: str) -> None:
+    """Say how to fix a 401 in its one line (the token itself never shows)."""
+    errors = sys.modules.get('imbi_toolkit.api.errors')
+    if errors is None or not isinstance(exc, errors.AuthenticationError):
+        return
+    exc.message = (
+        f'{exc.message}: the token was refused; set {token_variable} to a valid '
+        'token (%env or .env) and run the magic again, it reconnects by itself'
+    )
+    exc.args = (exc.message,)
 
 
 def _translate(exc: Exception) -> BaseException | None:
@@ -67,12 +117,32 @@ def _translate(exc: Exception) -> BaseException | None:
 
 
 @contextlib.contextmanager
-def reported() -> abc.Iterator[None]:
-    """Turn failures inside the block into the errors a magic should raise."""
+def reported(
+    connection: session.Session | None = None,
+    token_variable: str = session.TOKEN_VARIABLE,
+) -> abc.Iterator[None]:
+    """Turn failures inside the block into the errors a magic should raise.
+
+    Args:
+        connection: The magics' session: the client's warnings logged on its
+            loop are shown only when the block succeeds (on failure, the
+            error says it in one line), and an error reading a 2xx body
+            that is not the API's names that answer.
+        token_variable: The variable holding the token, named in the advice
+            of a 401.
+    """
+    if connection is not None:
+        connection.last_response = None
     try:
-        yield
+        with _held_logs(connection.loop if connection is not None else None):
+            yield
     except Exception as exc:
-        replacement = _translate(exc)
+        _unauthorized_hint(exc, token_variable)
+        replacement: BaseException | None = None
+        if connection is not None:
+            replacement = session.unexpected_body(exc, connection.last_response)
+        if replacement is None:
+            replacement = _translate(exc)
         if replacement is None:
             raise
         # `from None`: the one-line error is the whole story for the user.

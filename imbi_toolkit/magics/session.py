@@ -8,18 +8,57 @@ creating one costs 16-28 ms (docs/speed.md#start-up).
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import hashlib
 import os
+import pathlib
 import typing
 from collections import abc
 
 from imbi_toolkit.magics import loop as loop_module
 
 if typing.TYPE_CHECKING:
+    import httpx
+
     from imbi_toolkit.api import Imbi, Settings
 
 T = typing.TypeVar('T')
 
 TOKEN_VARIABLE = 'IMBI_CLIENT_API_TOKEN'  # noqa: S105 - a variable's name
+_PREFIX = 'IMBI_CLIENT_'
+# Keys the fingerprint's hash, so that it tells nothing about the token.
+_FINGERPRINT_KEY = os.urandom(16)
+
+# The last response the magics' client received in the current call.
+_last_response: contextvars.ContextVar[httpx.Response | None] = contextvars.ContextVar(
+    'imbi_toolkit_magics_last_response', default=None
+)
+# Errors of code that read a response body of an unexpected shape.
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError)
+_PACKAGE = str(pathlib.Path(__file__).resolve().parents[1])
+
+
+def environment_fingerprint(token_env: str = '') -> str:
+    """A keyed hash of what `Settings` reads: `IMBI_CLIENT_*`, `.env`, the token.
+
+    It changes when any of them does, so the magics notice `%env` and an
+    edited `.env` and reconnect; it is keyed with a random per-process key
+    and holds no value itself (the token is never kept).
+
+    Args:
+        token_env: Another variable holding the token (`--token-env`).
+    """
+    digest = hashlib.blake2b(key=_FINGERPRINT_KEY, digest_size=16)
+    for name in sorted(os.environ):
+        # Settings matches the prefix case-insensitively.
+        if name.upper().startswith(_PREFIX) or name == token_env:
+            digest.update(f'{name}\0{os.environ[name]}\0'.encode())
+    try:
+        digest.update(pathlib.Path('.env').read_bytes())
+    except OSError:
+        digest.update(b'\0no .env')
+    return digest.hexdigest()
 
 
 class ConfigurationError(ValueError):
@@ -108,6 +147,7 @@ class Session:
         self._loop = loop_module.BackgroundLoop()
         self._client: Imbi | None = None
         self._settings: Settings | None = None
+        self.last_response: httpx.Response | None = None
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} client={self._client!r}>'
@@ -139,20 +179,27 @@ class Session:
         self._settings = None
 
     def call(self, work: abc.Callable[[Imbi], abc.Awaitable[T]]) -> T:
-        """Run `work(client)` on the background loop and return its result."""
+        """Run `work(client)` on the background loop and return its result.
+
+        The last response it received is kept in `last_response`, so that
+        an error reading it can name its status and content type.
+        """
         settings = self.settings
 
         async def job() -> T:
-            return await work(self._ensure_client(settings))
+            # A task of its own: the last response is this call's.
+            _last_response.set(None)
+            try:
+                return await work(self._ensure_client(settings))
+            finally:
+                self.last_response = _last_response.get() or self.last_response
 
         return self._loop.run(job())
 
     def _ensure_client(self, settings: Settings) -> Imbi:
         # Runs in the loop's thread, so the client is bound to that loop.
         if self._client is None:
-            from imbi_toolkit.api import Imbi
-
-            self._client = Imbi.from_settings(settings)
+            self._client = _recording_client().from_settings(settings)
         return self._client
 
     def disconnect(self) -> None:
@@ -170,3 +217,79 @@ class Session:
                 await client.aclose()
 
         self._loop.close(finalize)
+
+
+@functools.cache
+def _recording_client() -> type[Imbi]:
+    """`Imbi`, remembering the last response of each call (for its errors)."""
+    from imbi_toolkit.api import Imbi
+
+    class RecordingImbi(Imbi):
+        async def send(
+            self, request: httpx.Request, **kwargs: typing.Any
+        ) -> httpx.Response:
+            response = await super().send(request, **kwargs)
+            _last_response.set(response)
+            return response
+
+    RecordingImbi.__name__ = RecordingImbi.__qualname__ = 'Imbi'
+    return RecordingImbi
+
+
+def unexpected_body(
+    exc: Exception, response: httpx.Response | None
+) -> Exception | None:
+    """The one-line error for reading a 2xx body the Imbi API would not send.
+
+    Returns:
+        The error to raise instead of ``exc``, or `None` to keep ``exc``.
+
+    A JSON decoding error, or a lookup of a field or item that is not there
+    in the toolkit's own code, right after a 2xx answer, means the server is
+    not the Imbi API (a proxy's login page, a wrong base URL).
+    """
+    if response is None or not response.is_success:
+        return None
+    from imbi_toolkit.api import errors
+
+    if isinstance(exc, errors.ImbiStatusError | errors.ImbiTransportError):
+        return None
+    try:
+        response.json()
+    except ValueError:
+        is_json = False
+    else:
+        is_json = True
+    if is_json:
+        if not isinstance(exc, _SHAPE_ERRORS) or not _raised_by_toolkit(exc):
+            return None
+        what = (
+            f'JSON of a shape the Imbi API does not send ({type(exc).__name__}: {exc})'
+        )
+    elif isinstance(exc, ValueError | errors.ImbiError) or (
+        isinstance(exc, _SHAPE_ERRORS) and _raised_by_toolkit(exc)
+    ):
+        what = 'a body that is not JSON'
+    else:
+        return None
+    request = response.request
+    content_type = response.headers.get('content-type') or 'no content type'
+    url = errors.safe_url(request.url)
+    return errors.ImbiError(
+        f'{request.method} {url} answered {response.status_code} '
+        f'{response.reason_phrase} ({content_type}) with {what}: check that '
+        'IMBI_CLIENT_API_BASE_URL is the Imbi API (not a proxy or login page)',
+        method=request.method,
+        url=url,
+    )
+
+
+def _raised_by_toolkit(exc: BaseException) -> bool:
+    # The innermost frame: the toolkit's own code reading the body, not a
+    # plugin's or the user's (whose bugs keep their traceback).
+    traceback = exc.__traceback__
+    if traceback is None:
+        return False
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback.tb_frame.f_code.co_filename.startswith(_PACKAGE)

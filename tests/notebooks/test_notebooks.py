@@ -148,6 +148,8 @@ def test_a_failing_magic_fails_its_cell_with_one_line(
     assert f'{ename}: ' in shown and evalue in shown
     # One line instead of a traceback: nothing from inside httpx or the toolkit.
     assert 'Traceback' not in shown and 'File "' not in shown and 'httpx' not in shown
+    # The error alone: no warning logged by a helper on the way (a 422's).
+    assert [output.output_type for output in outputs] == ['error']
     for output in outputs:
         if output.output_type == 'error':
             assert output.ename == ename
