@@ -41,7 +41,14 @@ def _kernel_manager() -> abc.Iterator[typing.Any]:
     with tempfile.TemporaryDirectory(prefix='imbi-toolkit-kernels-') as kernels:
         write_kernel_spec(os.path.join(kernels, _KERNEL_NAME))
         specs = KernelSpecManager(kernel_dirs=[kernels], ensure_native_kernel=False)
-        yield KernelManager(kernel_name=_KERNEL_NAME, kernel_spec_manager=specs)
+        yield KernelManager(
+            kernel_name=_KERNEL_NAME,
+            kernel_spec_manager=specs,
+            # Unix sockets in this private directory: nothing listens on
+            # TCP, and the kernel has no plain-text transport to warn about.
+            transport='ipc' if os.name == 'posix' else 'tcp',
+            connection_file=os.path.join(kernels, 'kernel.json'),
+        )
 
 
 def execute(
@@ -84,7 +91,10 @@ def execute(
             timeout=int(timeout),
             resources={'metadata': {'path': workdir}},
         )
-        client.execute(env=dict(os.environ if env is None else env))
+        # The kernel is shut down (and waited for) before returning, also
+        # after a failing cell: with a manager passed in, nbclient would
+        # leave it running until this process exits.
+        client.execute(env=dict(os.environ if env is None else env), cleanup_kc=True)
     return notebook
 
 
