@@ -18,6 +18,9 @@ CANARY_TOKEN = 'ik_11111111111111111111111111111111_CANARY-notebook-token-never-
 EXPECTED = {
     'quickstart.ipynb': [
         'billing-api: 2 changes (+1 test op), sent',
+        'The cell holds one operation, not a document',
+        # Quoted on the line, stored without the quotes.
+        "'Billing API 2.0')",
         "'success'",
         'alice@example.com',
     ],
