@@ -85,7 +85,8 @@ async def run(
 
     Raises:
         ValueError: When a target repeats or concurrency is below 1.
-        JournalError: When the journal belongs to another operation.
+        JournalError: When the journal belongs to another operation, or
+            another run is using it (the message names its process).
     """
     if concurrency < 1:
         raise ValueError('concurrency must be at least 1')
