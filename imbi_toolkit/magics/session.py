@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import hashlib
+import json
 import os
 import pathlib
 import typing
@@ -241,46 +242,42 @@ def unexpected_body(
 ) -> Exception | None:
     """The one-line error for reading a 2xx body the Imbi API would not send.
 
+    The client's typed readers already raise `UnexpectedResponseError` for a
+    body of the wrong kind; this catches what they cannot see: a decoding
+    error, or a field or item missing where the toolkit's own code looks it
+    up, right after a 2xx answer (a proxy's login page, a wrong base URL).
+
     Returns:
         The error to raise instead of ``exc``, or `None` to keep ``exc``.
-
-    A JSON decoding error, or a lookup of a field or item that is not there
-    in the toolkit's own code, right after a 2xx answer, means the server is
-    not the Imbi API (a proxy's login page, a wrong base URL).
     """
     if response is None or not response.is_success:
         return None
     from imbi_toolkit.api import errors
 
-    if isinstance(exc, errors.ImbiStatusError | errors.ImbiTransportError):
-        return None
+    if isinstance(exc, errors.ImbiError):
+        return None  # typed, and one line already
     try:
         response.json()
     except ValueError:
-        is_json = False
+        what = 'not JSON'
     else:
-        is_json = True
-    if is_json:
-        if not isinstance(exc, _SHAPE_ERRORS) or not _raised_by_toolkit(exc):
-            return None
-        what = (
-            f'JSON of a shape the Imbi API does not send ({type(exc).__name__}: {exc})'
-        )
-    elif isinstance(exc, ValueError | errors.ImbiError) or (
+        what = f'JSON of another shape ({type(exc).__name__}: {exc})'
+    decoding = isinstance(exc, json.JSONDecodeError) and what == 'not JSON'
+    if not decoding and not (
         isinstance(exc, _SHAPE_ERRORS) and _raised_by_toolkit(exc)
     ):
-        what = 'a body that is not JSON'
-    else:
         return None
     request = response.request
-    content_type = response.headers.get('content-type') or 'no content type'
+    content_type = response.headers.get('content-type', '')
     url = errors.safe_url(request.url)
-    return errors.ImbiError(
-        f'{request.method} {url} answered {response.status_code} '
-        f'{response.reason_phrase} ({content_type}) with {what}: check that '
-        'IMBI_CLIENT_API_BASE_URL is the Imbi API (not a proxy or login page)',
+    return errors.UnexpectedResponseError(
+        f'{request.method} {url} answered {response.status_code} with '
+        f'{content_type or "no content type"}, {what}: is the base URL the Imbi '
+        'API (not a proxy or login page)?',
         method=request.method,
         url=url,
+        status=response.status_code,
+        content_type=content_type,
     )
 
 

@@ -17,14 +17,17 @@ from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi
 from imbi_toolkit.bulk.results import Result, Target
 
-OPERATION = bulk.Release({'committish': 'abc1234', 'title': 't'})
+if typing.TYPE_CHECKING:
+    from imbi_toolkit.operations import Toolkit
+
+OPERATION = bulk.CreateRelease({'committish': 'abc1234', 'title': 't'})
 
 # Holds the journal given as argv[1] open until its stdin closes.
 HOLDER = textwrap.dedent(
     """
     import sys
     from imbi_toolkit import bulk
-    operation = bulk.Release({'committish': 'abc1234', 'title': 't'})
+    operation = bulk.CreateRelease({'committish': 'abc1234', 'title': 't'})
     with bulk.Journal(sys.argv[1], operation.fingerprint()):
         print('holding', flush=True)
         sys.stdin.read()
@@ -41,7 +44,7 @@ RUNNER = textwrap.dedent(
     async def main() -> None:
         sys.stdin.readline()  # imported, and told to go
         targets = [('engineering', pid) for pid in json.loads(sys.argv[2])]
-        operation = bulk.Deployment('production', status='success', tag='7.7.7')
+        operation = bulk.RecordDeployment('production', status='success', tag='7.7.7')
         async with Imbi.from_settings(Settings()) as client:
             try:
                 results = await bulk.run(
@@ -112,12 +115,14 @@ def test_two_bulk_runs_at_once_record_each_event_once(
 
     sandbox = imbi_sandbox_factory(latency_ms=100)
 
+    from imbi_toolkit import Toolkit
+
     async def prepare() -> list[str]:
         async with sandbox.client() as client:
             response = await client.get('/organizations/engineering/projects/')
             ids = [str(project['id']) for project in response.json()][:8]
             for project_id in ids:
-                await client.ensure_release(
+                await Toolkit(client).ensure_release(
                     'engineering',
                     project_id,
                     {'committish': 'abc7777', 'title': 'x', 'tag': '7.7.7'},
@@ -148,7 +153,7 @@ def test_two_bulk_runs_at_once_record_each_event_once(
         async with sandbox.client() as client:
             events = {}
             for project_id in ids:
-                release_id = await client.resolve_release_id(
+                release_id = await Toolkit(client).resolve_release_id(
                     'engineering', project_id, tag='7.7.7'
                 )
                 response = await client.get(
@@ -266,7 +271,7 @@ class _Probe(bulk.Operation):
 
     async def apply(
         self,
-        client: Imbi,
+        toolkit: Toolkit,
         target: Target,
         started: typing.Callable[[dict[str, typing.Any]], None],
     ) -> Result:
@@ -275,7 +280,7 @@ class _Probe(bulk.Operation):
         return Result(target, 'ok', 'applied')
 
     async def reconcile(
-        self, client: Imbi, target: Target, data: dict[str, typing.Any]
+        self, toolkit: Toolkit, target: Target, data: dict[str, typing.Any]
     ) -> Result | None:
         self.reconciled.append((target.key, data))
         return Result(target, 'ok', 'found on reconcile')

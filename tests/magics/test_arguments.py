@@ -74,6 +74,23 @@ LINES = [
     ),
     ('user \'git hub\' "a b"', {'integration': 'git hub', 'subject': 'a b'}),
     ("plugins -o 'installed'", {'output': 'installed'}),
+    (
+        "plan 'change' --team 'core team' --search 'billing api' "
+        "--project 'billing-api' --description 'Add the runbook link'",
+        {
+            'variable': 'change',
+            'team': 'core team',
+            'search': 'billing api',
+            'project': ['billing-api'],
+            'description': 'Add the runbook link',
+        },
+    ),
+    (
+        "apply 'change' --journal 'my journal.jsonl' --send -o 'done'",
+        {'plan': 'change', 'journal': 'my journal.jsonl', 'send': True},
+    ),
+    ("history -o 'writes'", {'output': 'writes'}),
+    ("undo '3' --send", {'number': 3, 'send': True}),
     ("help 'deploy'", {'topic': 'deploy'}),
 ]
 

@@ -39,11 +39,11 @@ def test_a_login_page_instead_of_json_is_one_line(
     ip: InteractiveShell, sandbox: typing.Any, line: str, path: str
 ) -> None:
     sandbox.add_fault(path=path, status=200, text=LOGIN_PAGE)
-    with pytest.raises(errors.ImbiError) as raised:
+    with pytest.raises(errors.UnexpectedResponseError) as raised:
         ip.run_line_magic('imbi', line)
     text = _one_line(raised.value)
-    assert '200 OK (text/html; charset=utf-8)' in text, text
-    assert 'not JSON' in text and 'IMBI_CLIENT_API_BASE_URL' in text
+    assert 'answered 200 with text/html; charset=utf-8, not ' in text, text
+    assert 'is the base URL the Imbi API' in text
 
 
 def test_json_of_the_wrong_shape_is_one_line(
@@ -51,12 +51,28 @@ def test_json_of_the_wrong_shape_is_one_line(
 ) -> None:
     # No default organization: the magic reads the list of organizations.
     sandbox.add_fault(path='/organizations/', status=200, body={'items': []})
-    with pytest.raises(errors.ImbiError) as raised:
+    with pytest.raises(errors.UnexpectedResponseError) as raised:
         shell.run_line_magic('imbi', 'projects')
     text = _one_line(raised.value)
-    assert text.startswith('ImbiError: GET ')
-    assert '/organizations/ answered 200 OK (application/json)' in text
-    assert 'JSON of a shape the Imbi API does not send' in text
+    assert '/organizations/ answered 200 with application/json, not ' in text
+
+
+def test_a_document_missing_a_field_is_one_line(
+    ip: InteractiveShell, sandbox: typing.Any
+) -> None:
+    # A JSON object, as the typed reader checks, but not a project.
+    sandbox.add_fault(
+        method='GET',
+        path='/organizations/engineering/projects/?*',
+        status=200,
+        body={'message': 'welcome'},
+    )
+    with pytest.raises(errors.UnexpectedResponseError) as raised:
+        ip.run_line_magic('imbi', 'fetch billing-api p')
+    text = _one_line(raised.value)
+    assert 'answered 200 with application/json, JSON of another shape' in text
+    assert 'KeyError' in text
+    assert 'p' not in ip.user_ns
 
 
 def test_a_failing_cell_shows_one_line_without_the_helpers_warning(
