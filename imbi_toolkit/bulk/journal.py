@@ -126,9 +126,13 @@ class Journal:
                     if isinstance(record, dict) and record.get('type') == 'run':
                         run = record
         pid = run.get('pid')
-        if not isinstance(pid, int):
-            return 'a process that is starting'
         where = run.get('host')
+        if not isinstance(pid, int) or (
+            where == socket.gethostname() and not _alive(pid)
+        ):
+            # The holder has not written its `run` line yet (the last one
+            # is an earlier run's).
+            return 'a process that is starting'
         if pid == os.getpid() and where == socket.gethostname():
             return f'this process, pid {pid}'
         host = f' on {where}' if where and where != socket.gethostname() else ''
@@ -334,6 +338,16 @@ class Journal:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    return True
 
 
 def _now() -> str:

@@ -306,3 +306,35 @@ async def test_the_runner_checks_a_recovered_project_before_sending(
     assert probe.reconciled == [('eng/p2', {})]
     assert probe.applied == ['eng/p1']
     assert [r.detail for r in results] == ['applied', 'found on reconcile']
+
+
+def test_a_holder_that_has_not_said_who_it_is_yet(tmp_path: pathlib.Path) -> None:
+    journal = tmp_path / 'j.jsonl'
+    # An earlier run, finished: its `run` line names a process that is gone.
+    earlier = _python(
+        'import sys\nfrom imbi_toolkit import bulk\n'
+        "op = bulk.CreateRelease({'committish': 'abc1234', 'title': 't'})\n"
+        'bulk.Journal(sys.argv[1], op.fingerprint()).close()',
+        str(journal),
+    )
+    assert earlier.communicate(timeout=30)[1] == ''
+    # The next one holds the lock, and has not written its own line yet.
+    holder = _python(
+        'import fcntl, sys\n'
+        "handle = open(sys.argv[1], 'a+b')\n"
+        'fcntl.flock(handle.fileno(), fcntl.LOCK_EX)\n'
+        "print('holding', flush=True)\n"
+        'sys.stdin.read()',
+        str(journal),
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == 'holding\n'
+        with pytest.raises(bulk.JournalError) as raised:
+            bulk.Journal(journal, OPERATION.fingerprint())
+        assert 'in use by another bulk run (a process that is starting)' in str(
+            raised.value
+        )
+        assert str(earlier.pid) not in str(raised.value)
+    finally:
+        holder.communicate('', timeout=30)
