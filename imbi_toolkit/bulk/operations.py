@@ -174,8 +174,9 @@ class ApplyPatch(Operation):
         return Result(
             target,
             'failed',
-            'an earlier run may have applied this patch (it appends to a list); '
-            'check the project, then add a test op or use a new journal',
+            'an earlier run may have applied this patch, and sending it again '
+            'could apply it twice: check the project; to send it anyway, plan it '
+            'again (bulk.plan guards every change with test ops)',
             in_doubt=True,
         )
 

@@ -11,12 +11,13 @@ than raising inside the completer.
 
 from __future__ import annotations
 
-import shlex
 import time
 import typing
 from collections import abc
 
-from IPython.core.error import TryNext
+from IPython.core.error import TryNext, UsageError
+
+from imbi_toolkit.magics import arguments
 
 if typing.TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -42,8 +43,8 @@ class Completer:
 
     def __call__(self, shell: object, event: typing.Any) -> list[str]:
         try:
-            words = shlex.split(event.text_until_cursor)
-        except ValueError:  # an open quote: nothing sensible to offer
+            words = arguments.split(event.text_until_cursor)
+        except UsageError:  # an open quote: nothing sensible to offer
             raise TryNext from None
         if event.text_until_cursor.endswith((' ', '\t')):
             words.append('')
