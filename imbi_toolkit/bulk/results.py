@@ -177,24 +177,29 @@ class Results(abc.Sequence[Result]):
         return '\n'.join(lines)
 
     def _repr_html_(self) -> str:
-        colours = {
-            'ok': '#2e7d32',
-            'skipped': '#607d8b',
-            'conflict': '#ef6c00',
-            'refused': '#6a1b9a',
-            'failed': '#c62828',
+        from imbi_toolkit import _html
+
+        # Translucent badges under the theme's own text colour: saturated
+        # text colours (dark green on JupyterLab's dark theme) were unreadable.
+        badges = {
+            'ok': 'rgba(46, 160, 67, 0.25)',
+            'skipped': 'rgba(128, 128, 128, 0.2)',
+            'conflict': 'rgba(219, 109, 40, 0.3)',
+            'refused': 'rgba(163, 113, 247, 0.3)',
+            'failed': 'rgba(248, 81, 73, 0.3)',
         }
         body = ''.join(
-            '<tr>'
-            f'<td>{html.escape(project)}</td>'
-            f'<td style="color:{colours[status]}">{html.escape(status)}</td>'
-            f'<td>{html.escape(http)}</td>'
-            f'<td style="text-align:left">{html.escape(detail)}</td>'
-            '</tr>'
+            _html.tr(
+                _html.td(_html.text(project))
+                + _html.td(
+                    _html.badge(status, badges.get(status, 'transparent')),
+                    'white-space: nowrap',
+                )
+                + _html.td(html.escape(http))
+                + _html.td(_html.text(detail))
+            )
             for project, status, http, detail in self._rows()
         )
-        return (
-            f'<p>{html.escape(self.summary())}</p>'
-            '<table><thead><tr><th>project</th><th>status</th><th>http</th>'
-            f'<th>detail</th></tr></thead><tbody>{body}</tbody></table>'
+        return f'<p>{html.escape(self.summary())}</p>' + _html.table(
+            'imbi-bulk-results', ('project', 'status', 'http', 'detail'), body
         )

@@ -173,17 +173,15 @@ class Table(list[dict[str, typing.Any]]):
         return '\n'.join(lines)
 
     def _repr_html_(self) -> str:
-        import html
+        from imbi_toolkit import _html
 
-        head = ''.join(f'<th>{html.escape(h)}</th>' for h, _ in self.columns)
         body = ''.join(
-            '<tr>'
-            + ''.join(f'<td>{html.escape(_cell(value))}</td>' for value in row)
-            + '</tr>'
+            _html.tr(''.join(_html.td(_html.text(_cell(value))) for value in row))
             for row in self._cells()
         )
-        caption = f'<caption>{html.escape(self.title)}</caption>' if self.title else ''
-        return (
-            f'<table>{caption}<thead><tr>{head}</tr></thead>'
-            f'<tbody>{body}</tbody></table>'
+        return _html.table(
+            'imbi-table',
+            [header for header, _ in self.columns],
+            body,
+            caption=self.title,
         )

@@ -25,13 +25,25 @@ if typing.TYPE_CHECKING:
 #: Longest rendered value, in characters, before it is shortened.
 VALUE_WIDTH = 80
 _ABSENT = object()  # no value to show (not the same as "")
+# Row tints: translucent, so that the theme's text colour reads over them on a
+# light and on a dark background (an opaque light tint under JupyterLab's
+# dark theme left light text on a light row).
 _COLOURS = {
-    'add': '#e6ffec',
-    'remove': '#ffebe9',
-    'replace': '#fff8c5',
-    'move': '#ddf4ff',
-    'copy': '#ddf4ff',
-    'test': '#f6f8fa',
+    'add': 'rgba(46, 160, 67, 0.15)',
+    'remove': 'rgba(248, 81, 73, 0.15)',
+    'replace': 'rgba(212, 167, 44, 0.18)',
+    'move': 'rgba(56, 139, 253, 0.15)',
+    'copy': 'rgba(56, 139, 253, 0.15)',
+    'test': 'rgba(128, 128, 128, 0.1)',
+}
+# A stronger edge of the same hue on the op cell, for when tints look alike.
+_EDGES = {
+    'add': 'rgba(46, 160, 67, 0.8)',
+    'remove': 'rgba(248, 81, 73, 0.8)',
+    'replace': 'rgba(212, 167, 44, 0.9)',
+    'move': 'rgba(56, 139, 253, 0.8)',
+    'copy': 'rgba(56, 139, 253, 0.8)',
+    'test': 'rgba(128, 128, 128, 0.6)',
 }
 _SYMBOLS = {
     'add': '+',
@@ -110,24 +122,31 @@ class Preview:
         return '\n'.join(lines)
 
     def _repr_html_(self) -> str:
+        from imbi_toolkit import _html
+
         if not self.rows:
             return '<p><em>No changes.</em></p>'
         body = []
         for row in self.rows:
-            colour = _COLOURS.get(row.op, '#ffffff')
+            tint = _COLOURS.get(row.op, 'transparent')
+            edge = _EDGES.get(row.op, 'transparent')
             cells = ''.join(
-                f'<td><code>{html.escape(text)}</code></td>' if text else '<td></td>'
+                _html.td(_html.code(text) if text else '')
                 for text in (row.path, row.old, row.new)
             )
-            body.append(
-                f'<tr class="imbi-patch-{html.escape(row.op)}" '
-                f'style="background-color: {colour}; color: #1f2328">'
-                f'<td><strong>{html.escape(row.op)}</strong></td>{cells}</tr>'
+            op_cell = _html.td(
+                f'<strong>{html.escape(row.op)}</strong>',
+                f'white-space: nowrap; border-left: 3px solid {edge}',
             )
-        return (
-            '<table class="imbi-patch-preview">'
-            '<thead><tr><th>op</th><th>path</th><th>old</th><th>new</th></tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>'
+            body.append(
+                _html.tr(
+                    op_cell + cells,
+                    f'background-color: {tint}; color: {_html.TEXT_COLOUR}',
+                    f'class="imbi-patch-{html.escape(row.op)}"',
+                )
+            )
+        return _html.table(
+            'imbi-patch-preview', ('op', 'path', 'old', 'new'), ''.join(body)
         )
 
 
