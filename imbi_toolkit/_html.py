@@ -32,11 +32,12 @@ TH_STYLE = (
     'text-align: left; vertical-align: bottom; padding: 0.3em 0.75em; '
     'font-weight: 600; white-space: nowrap'
 )
-# `overflow-wrap: anywhere` only breaks inside a word that cannot fit on a
-# line of its own (a long URL or hash); ordinary text still wraps at spaces.
+# `break-word` (unlike `anywhere`) leaves a column's narrowest width at its
+# longest word, so a squeezed table never splits short words like paths;
+# `text` bounds that longest word with break opportunities.
 TD_STYLE = (
     'text-align: left; vertical-align: top; padding: 0.3em 0.75em; '
-    'overflow-wrap: anywhere'
+    'overflow-wrap: break-word'
 )
 # A line under each row (on the row: once per row, not per cell).
 ROW_STYLE = f'border-bottom: 1px solid {_BORDER}'
@@ -50,13 +51,22 @@ CAPTION_STYLE = (
     f'caption-side: top; text-align: left; padding: 0.2em 0; color: {TEXT_COLOUR}'
 )
 
-# Where a long value may break without splitting a word: after slashes, and
-# before the query, fragment and parameter separators of a URL.
-_BREAKS = re.compile(r'(?<=/)(?=[^/])|(?=[?&#])')
+# Where a long value may break without splitting a word: after a slash that
+# ends a segment (not a pointer's leading one, nor within `//`), and before
+# the query, fragment and parameter separators of a URL.
+_BREAKS = re.compile(r'(?<=[^/]/)(?=[^/])|(?=[?&#])')
+# A run this long with no break opportunity (a hash, a token-like id) may
+# break every `_CHUNK` characters, rather than widen the table past the page.
+_UNBROKEN = re.compile(r'[^\s/?&#-]{41,}')
+_CHUNK = 20
 
 
 def text(value: str) -> str:
-    """Escape `value` for HTML and let it break at the slashes of paths and URLs.
+    """Escape `value` for HTML, with break opportunities at sensible points.
+
+    Paths and URLs may break after their slashes and before `?`, `&` and
+    `#`; ordinary words are never split, but a run of more than 40
+    characters without any break opportunity may break every 20.
 
     Args:
         value: Any text, e.g. from the server.
@@ -64,7 +74,16 @@ def text(value: str) -> str:
     Returns:
         HTML that shows `value` literally, with `<wbr>` break opportunities.
     """
-    return '<wbr>'.join(html.escape(part) for part in _BREAKS.split(value))
+    parts = []
+    for part in _BREAKS.split(value):
+        position = 0
+        for run in _UNBROKEN.finditer(part):
+            parts.append(part[position : run.start()])
+            chunks = run.group()
+            parts.extend(chunks[i : i + _CHUNK] for i in range(0, len(chunks), _CHUNK))
+            position = run.end()
+        parts.append(part[position:])
+    return '<wbr>'.join(html.escape(part) for part in parts if part)
 
 
 def th(label: str) -> str:
