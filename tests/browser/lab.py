@@ -151,7 +151,7 @@ def lab_server(
     ]
     log = state / 'jupyterlab.log'
     with log.open('wb') as log_file:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and flags)
+        process = subprocess.Popen(
             command,
             env=server_env,
             cwd=root,

@@ -58,7 +58,10 @@
     cells(selector) {
       const found = [];
       document.querySelectorAll(selector).forEach((table, tableIndex) => {
+        // What the notebook paints around the output (the theme's background).
+        const page = backgroundOf(table.closest('.jp-OutputArea-output') || table);
         table.querySelectorAll('th, td').forEach((cell) => {
+          const own = backgroundOf(cell);
           const texts = textNodes(cell).map((node) => {
             const element = node.parentElement;
             const background = backgroundOf(element);
@@ -68,6 +71,8 @@
               colour: css(foreground),
               background: css(background),
               ratio: contrast(foreground, background),
+              // How far the text's own background (a chip) stands out of the cell's.
+              chip: contrast(background, own),
             };
           });
           found.push({
@@ -76,6 +81,9 @@
             tag: cell.tagName.toLowerCase(),
             text: cell.innerText,
             align: getComputedStyle(cell).textAlign,
+            background: css(own),
+            // How far the cell's background (a row's tint) stands out of the page's.
+            tint: contrast(own, page),
             texts,
           });
         });
@@ -133,6 +141,9 @@
 
     // The notebook's state: whether every code cell ran, and any errors.
     run() {
+      if (!window.jupyterapp) {
+        return { ready: false };  // JupyterLab is still loading
+      }
       const panel = window.jupyterapp.shell.currentWidget;
       if (!panel || !panel.content || !panel.sessionContext) {
         return { ready: false };

@@ -14,7 +14,6 @@ first, against a sandbox whose `search-api` project has a hostile name.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import os
@@ -58,6 +57,9 @@ TABLES = '.jp-OutputArea-output table'
 KINDS = {'imbi-patch-preview', 'imbi-bulk-results', 'imbi-table'}
 THEMES = {'light': 'JupyterLab Light', 'dark': 'JupyterLab Dark'}
 MIN_CONTRAST = 4.5
+# Most a tint or a chip may stand out of what is around it (a contrast ratio):
+# enough to see, never a light patch on a dark page or the other way round.
+MAX_TINT = 2.0
 
 # Cells appended to the quickstart copy: a diff with a long URL and a long
 # sentence (and the hostile name as an old value), then a bulk run whose
@@ -182,7 +184,8 @@ def rendered(
             )
             page.goto(f'{server.url}/lab/tree/quickstart.ipynb?token={server.token}')
             page.wait_for_function(
-                f'() => {{ const s = ({PAGE_JS}).run(); return s.ready && s.kernel === "idle"; }}'
+                f'() => {{ const s = ({PAGE_JS}).run(); '
+                'return s.ready && s.kernel === "idle"; }'
             )
             lap('notebook open, kernel idle')
 
@@ -314,6 +317,10 @@ def _min_contrast(cells: dict[str, list[dict[str, typing.Any]]]) -> dict[str, ob
             if texts:
                 worst = min(texts, key=lambda t: t['ratio'])
                 out[f'{theme} {cls}'] = {
+                    'max tint': round(
+                        max(c['tint'] for c in found if c['table'] == cls), 2
+                    ),
+                    'max chip': round(max(t['chip'] for t in texts), 2),
                     'ratio': round(worst['ratio'], 2),
                     'text': worst['text'][:40],
                     'colour': worst['colour'],
@@ -367,6 +374,28 @@ def test_every_table_reads_with_enough_contrast(rendered: Rendered, theme: str) 
     assert poor == []
 
 
+@pytest.mark.parametrize('theme', THEMES)
+def test_tints_follow_the_theme(rendered: Rendered, theme: str) -> None:
+    # A tint stays close to the theme's background, and text sits on its
+    # cell's colour: no light rows in the dark theme, no dark chips on them.
+    found = rendered.cells[theme]
+    loud = [
+        f'{cell["table"]}: {cell["text"][:30]!r} on {cell["background"]} = '
+        f'{cell["tint"]:.2f}'
+        for cell in found
+        if cell['tint'] > MAX_TINT
+    ]
+    assert loud == []
+    chips = [
+        f'{cell["table"]}: {text["text"][:30]!r} on {text["background"]} in a '
+        f'{cell["background"]} cell = {text["chip"]:.2f}'
+        for cell in found
+        for text in cell['texts']
+        if text['chip'] > MAX_TINT
+    ]
+    assert chips == []
+
+
 def test_every_kind_of_table_is_shown(rendered: Rendered) -> None:
     for theme in THEMES:
         assert {cell['table'] for cell in rendered.cells[theme]} == KINDS
@@ -406,10 +435,10 @@ def test_a_bulk_run_shows_a_progress_bar_widget(rendered: Rendered) -> None:
 
 
 def test_server_strings_show_as_text(rendered: Rendered) -> None:
-    # In the projects table and as a bulk result's label.
-    assert rendered.hostile_visible >= 2
+    assert rendered.xss is None  # the onerror handler never ran
     assert rendered.hostile_images == 0
-    assert rendered.xss is None
+    # The literal name, in the projects table and as a bulk result's label.
+    assert rendered.hostile_visible >= 2
 
 
 def test_no_dialog_opens(rendered: Rendered) -> None:
