@@ -54,7 +54,7 @@ CAPTION_STYLE = (
 # Where a long value may break without splitting a word: after a slash that
 # ends a segment (not a pointer's leading one, nor within `//`), and before
 # the query, fragment and parameter separators of a URL.
-_BREAKS = re.compile(r'(?<=[^/]/)(?=[^/])|(?=[?&#])')
+_BREAKS = re.compile(r'(?<=[\w.~%-]/)(?=[^/])|(?=[?&#])')
 # A run this long with no break opportunity (a hash, a token-like id) may
 # break every `_CHUNK` characters, rather than widen the table past the page.
 _UNBROKEN = re.compile(r'[^\s/?&#-]{41,}')

@@ -76,7 +76,7 @@ def test_projects_with_filters(ip: InteractiveShell) -> None:
     assert ip.user_ns['everything'] is table
     assert table[0]['id'] and table[0]['slug']
     assert f'{len(table)} projects in engineering' in repr(table)
-    assert '<table>' in table._repr_html_()
+    assert '<table class="imbi-table"' in table._repr_html_()
     assert '| id | slug |' in table._repr_markdown_()
 
     apis = run(ip, 'projects --search API')
