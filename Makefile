@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck docs pytest demo bench clean
+.PHONY: install install-browser chromium test lint typecheck docs pytest demo bench clean
 
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,24 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict imbi_toolkit $(foreach dir,$(PLUGIN_DIRS),$(wildcard $(dir)/imbi_toolkit_*))
 
-pytest: $(STAMP)
+# The browser test (tests/browser) runs the notebooks in JupyterLab in headless
+# Chromium: Debian's package (installed with apt when missing: run as root, as
+# CI does), driven by Playwright through its executable path.
+BROWSER_STAMP := $(VENV)/.browser-installed
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[browser]'
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { \
+		echo 'Installing Debian chromium for the browser test (apt-get, needs root)'; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends chromium fonts-dejavu-core; }
+
+install-browser: $(BROWSER_STAMP) chromium
+
+pytest: $(STAMP) install-browser
 	$(BIN)/pytest
 
 # The documentation site, into site/ (gitignored); --strict makes a broken link,

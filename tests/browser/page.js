@@ -139,6 +139,17 @@
       return table.getBoundingClientRect().right - area.getBoundingClientRect().right;
     },
 
+    // Whether the theme `name` is applied: named on the body, and the
+    // notebook painted dark (or light) by its stylesheet.
+    themed({ name, dark }) {
+      const notebook = document.querySelector('.jp-Notebook');
+      if (document.body.dataset.jpThemeName !== name || !notebook) {
+        return false;
+      }
+      const light = luminance(backgroundOf(notebook)) > 0.5;
+      return light !== dark;
+    },
+
     // The notebook's state: whether every code cell ran, and any errors.
     run() {
       if (!window.jupyterapp) {

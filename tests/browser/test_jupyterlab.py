@@ -175,8 +175,8 @@ def rendered(
             executable_path=chromium,
             args=['--disable-dev-shm-usage', '--disable-gpu'],
         )
+        page = browser.new_page(viewport={'width': 1280, 'height': 900})
         try:
-            page = browser.new_page(viewport={'width': 1280, 'height': 900})
             page.set_default_timeout(60_000)
             page.on(
                 'dialog',
@@ -214,11 +214,10 @@ def rendered(
                     "'apputils:change-theme', {theme})",
                     name,
                 )
+                # Until the theme's stylesheet paints the notebook.
                 page.wait_for_function(
-                    '(theme) => document.body.dataset.jpThemeName === theme',
-                    arg=name,
+                    _js('themed(argument)'), arg={'name': name, 'dark': theme == 'dark'}
                 )
-                page.wait_for_timeout(500)  # the theme's stylesheet applies
                 page.mouse.move(0, 0)  # no row under the pointer (hover colours)
                 cells[theme] = page.evaluate(_js('cells(argument)'), TABLES)
                 screenshots.extend(_screenshots(page, theme))
@@ -270,6 +269,10 @@ def rendered(
                 screenshots=screenshots,
                 timings=timings,
             )
+        except Exception:
+            # What the page showed when it went wrong, for the one debugging it.
+            page.screenshot(path=ARTIFACTS / 'failure.png')
+            raise
         finally:
             browser.close()
     lap('total')
