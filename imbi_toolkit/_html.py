@@ -44,7 +44,9 @@ ROW_STYLE = f'border-bottom: 1px solid {_BORDER}'
 # JupyterLab puts inline code on a chip of its own background colour, which
 # does not follow the row's tint; the row's colours are kept instead.
 CODE_STYLE = (
-    'font-family: var(--jp-code-font-family, monospace); font-size: 0.95em; '
+    # `monospace, monospace`: a lone `monospace` shrinks the text in browsers.
+    'font-family: var(--jp-code-font-family, monospace, monospace); '
+    'font-size: 0.95em; '
     'background: transparent; color: inherit; padding: 0; white-space: pre-wrap'
 )
 CAPTION_STYLE = (

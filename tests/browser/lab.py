@@ -22,6 +22,8 @@ import httpx
 import pytest
 
 CHROMIUM_VARIABLE = 'IMBI_TEST_CHROMIUM'
+#: Screenshots and measurements (gitignored), named in the run's summary.
+ARTIFACTS = pathlib.Path(__file__).parent / 'artifacts'
 INSTALL_HINT = (
     'run `make install-browser` (as root: Debian chromium, jupyterlab, playwright)'
 )

@@ -31,7 +31,7 @@ from . import lab
 pytestmark = pytest.mark.timeout(420)
 
 HERE = pathlib.Path(__file__).parent
-ARTIFACTS = HERE / 'artifacts'
+ARTIFACTS = lab.ARTIFACTS
 QUICKSTART = HERE.parents[1] / 'notebooks' / 'quickstart.ipynb'
 PAGE_JS = (HERE / 'page.js').read_text()
 
