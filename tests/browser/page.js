@@ -94,7 +94,11 @@
     // The preview tables: their rows' ops and the headline above each.
     previews() {
       return [...document.querySelectorAll('table.imbi-patch-preview')].map((table) => {
-        const headline = table.previousElementSibling;
+        // The bold headline above the table (notes may stand between them).
+        let headline = table.previousElementSibling;
+        while (headline && !headline.querySelector('strong')) {
+          headline = headline.previousElementSibling;
+        }
         return {
           headline: headline ? headline.innerText : '',
           ops: [...table.querySelectorAll('tbody > tr')].map((row) => row.cells[0].innerText),
