@@ -310,18 +310,15 @@ class Plan(abc.Sequence[PlannedChange]):
         return '\n'.join(lines)
 
     def _repr_html_(self) -> str:
-        cell = '<td style="text-align:left">{}</td>'
+        from imbi_toolkit import _html
+
         body = ''.join(
-            '<tr>' + ''.join(cell.format(html.escape(v)) for v in row) + '</tr>'
+            _html.tr(''.join(_html.td(_html.text(value)) for value in row))
             for row in self._rows()
-        )
-        head = ''.join(
-            f'<th style="text-align:left">{name}</th>'
-            for name in ('project', 'status', 'operations', 'note')
         )
         parts = [
             f'<p><strong>{html.escape(self.summary())}</strong></p>',
-            f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
+            _html.table('imbi-plan', ('project', 'status', 'operations', 'note'), body),
         ]
         if self._more():
             parts.append(f'<p>{html.escape(self._more())}</p>')

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import html
 import threading
 import typing
 from collections import abc
@@ -197,15 +196,14 @@ class History(abc.Sequence[HistoryEntry]):
         return f'<History of {len(self)} write{"" if len(self) == 1 else "s"}>'
 
     def _repr_html_(self) -> str:
+        from imbi_toolkit import _html
+
         if not self._entries:
             return '<p>No writes yet.</p>'
-        cell = '<td style="text-align:left">{}</td>'
         body = ''.join(
-            '<tr>' + ''.join(cell.format(html.escape(value)) for value in row) + '</tr>'
+            _html.tr(''.join(_html.td(_html.text(value)) for value in row))
             for row in self._rows()
         )
-        head = ''.join(
-            f'<th style="text-align:left">{name}</th>'
-            for name in ('#', 'at', 'project', 'what', 'undoable')
+        return _html.table(
+            'imbi-history', ('#', 'at', 'project', 'what', 'undoable'), body
         )
-        return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

@@ -73,7 +73,7 @@ async def test_a_saved_plan_is_applied_exactly_as_shown(
     assert [str(change.target) for change in planned] == [p['slug'] for p in projects]
     text = str(planned)
     assert 'describe owners' in text and projects[1]['slug'] in text
-    assert '<table>' in planned._repr_html_()
+    assert '<table class="imbi-plan"' in planned._repr_html_()
     for change in planned.changes:
         # Guarded: the current description is expected before it is replaced.
         assert '/description' in change.expects
