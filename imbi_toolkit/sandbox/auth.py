@@ -101,14 +101,11 @@ class Authenticator:
 
 
 def _unknown_token_detail(token: str) -> str:
-    # Imbi treats `ik_...` as an API key and anything else as a JWT.
+    # Imbi treats `ik_...` as an API key and anything else as a JWT. A key
+    # is looked up by the part between the first two underscores: only one
+    # without three parts is malformed; any other unknown key is "revoked".
     if not token.startswith('ik_'):
         return 'Invalid token'
-    parts = token.split('_', 2)
-    if len(parts) != 3 or len(parts[1]) != 32 or not parts[2]:
-        return 'Invalid API key format'
-    try:
-        int(parts[1], 16)
-    except ValueError:
+    if len(token.split('_', 2)) != 3:
         return 'Invalid API key format'
     return 'Invalid or revoked API key'

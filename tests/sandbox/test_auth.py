@@ -31,7 +31,10 @@ async def test_missing_credentials_is_401_with_www_authenticate(
     ('token', 'detail'),
     [
         ('not-a-jwt', 'Invalid token'),
-        ('ik_short_secret', 'Invalid API key format'),
+        # Only a key without three parts is malformed; any other unknown key
+        # fails its lookup.
+        ('ik_short_secret', 'Invalid or revoked API key'),
+        ('ik_nosecret', 'Invalid API key format'),
         ('ik_' + 'a' * 32 + '_secret', 'Invalid or revoked API key'),
     ],
 )

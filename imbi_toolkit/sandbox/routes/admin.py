@@ -47,6 +47,28 @@ async def remove_fault(request: requests.Request) -> responses.Response:
     return responses.Response(status_code=204)
 
 
+class RepositoryTag(pydantic.BaseModel):
+    """A tag in a project's repository, for a release created by tag alone."""
+
+    model_config = pydantic.ConfigDict(extra='forbid')
+
+    committish: str = pydantic.Field(pattern=r'^[0-9a-fA-F]{7,40}$')
+
+
+async def set_repository_tag(request: requests.Request) -> responses.Response:
+    body = await bodies.read(request)
+    sandbox = _require_admin(request)
+    data = bodies.model(body, RepositoryTag)
+    project_id = request.path_params['project_id']
+    if sandbox.store.project_by_id(project_id) is None:
+        raise errors.ApiError(404, f'Project {project_id!r} not found')
+    with sandbox.store.transaction():
+        sandbox.store.set_repository_tag(
+            project_id, request.path_params['tag'], data.committish
+        )
+    return responses.Response(status_code=204)
+
+
 async def reset(request: requests.Request) -> responses.Response:
     sandbox = _require_admin(request)
     sandbox.reset()
@@ -59,4 +81,9 @@ ROUTES = [
     routing.Route('/_sandbox/faults', clear_faults, methods=['DELETE']),
     routing.Route('/_sandbox/faults/{rule_id}', remove_fault, methods=['DELETE']),
     routing.Route('/_sandbox/reset', reset, methods=['POST']),
+    routing.Route(
+        '/_sandbox/projects/{project_id}/tags/{tag}',
+        set_repository_tag,
+        methods=['PUT'],
+    ),
 ]

@@ -47,7 +47,11 @@ async def list_environments(request: requests.Request) -> responses.Response:
     return responses.JSONResponse(
         [
             views.environment(
-                row, org, counts.get(row['slug'], 0), sandbox.config.prefix
+                row,
+                org,
+                counts.get(row['slug'], 0),
+                sandbox.config.features,
+                sandbox.config.prefix,
             )
             for row in sandbox.store.environments(org['id'])
         ]
