@@ -57,7 +57,7 @@ def _routes(config: sandbox_config.SandboxConfig) -> list[routing.BaseRoute]:
     prefix = config.prefix
     api: list[routing.BaseRoute] = [
         *system.STATUS_ROUTES,
-        *users.ROUTES,
+        *users.routes(config.features),
         *organizations.ROUTES,
         *projects.routes(config.features),
         *releases.routes(config.features),

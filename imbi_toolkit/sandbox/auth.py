@@ -39,6 +39,21 @@ READONLY_PERMISSIONS: tuple[str, ...] = (
     'user:read',
 )
 
+# What each seeded role grants in its organisation (contract §5.4).
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    'admin': ALL_PERMISSIONS,
+    'developer': (
+        'environment:read',
+        'organization:read',
+        'project:create',
+        'project:read',
+        'project:write',
+        'team:read',
+        'user:read',
+    ),
+    'readonly': READONLY_PERMISSIONS,
+}
+
 _MISSING_CREDENTIALS = errors.ApiError(
     401, 'Missing authentication credentials', {'WWW-Authenticate': 'Bearer'}
 )

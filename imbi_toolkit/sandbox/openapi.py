@@ -267,6 +267,20 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
             )
         },
     }
+    paths['/_sandbox/projects/{project_id}/github-app'] = {
+        'put': _op(
+            "Install or uninstall the GitHub App on a project's repository "
+            '(sandbox only)',
+            'Sandbox',
+            [_PROJECT],
+            {'204': 'Set', '404': 'Project not found'},
+            'GitHubApp',
+        )
+    }
+    if features.me_permissions:
+        paths['/users/me/permissions'] = {
+            'get': _op("The caller's permissions", 'Users', [], {'200': 'OK'})
+        }
     if features.releases_current:
         paths[project + '/releases/current'] = {
             'get': _op(
@@ -317,6 +331,7 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
         ('PatchOperation', project_patch.PatchOperation),
         ('FaultRule', faults.FaultRule),
         ('RepositoryTag', admin.RepositoryTag),
+        ('GitHubApp', admin.GitHubApp),
     ):
         schema = model.model_json_schema(ref_template='#/components/schemas/{model}')
         schemas.update(schema.pop('$defs', {}))

@@ -131,6 +131,10 @@ CREATE TABLE IF NOT EXISTS repository_tags (  -- what a deployment plugin resolv
     committish TEXT NOT NULL,
     PRIMARY KEY (project_id, tag)
 );
+CREATE TABLE IF NOT EXISTS repository_settings (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id),
+    app_installed INTEGER NOT NULL DEFAULT 1  -- the GitHub App on the repository
+);
 CREATE TABLE IF NOT EXISTS users (
     email TEXT PRIMARY KEY,
     display_name TEXT NOT NULL,
@@ -181,6 +185,7 @@ TABLES: tuple[str, ...] = (
     'releases',
     'deployment_events',
     'repository_tags',
+    'repository_settings',
     'users',
     'memberships',
     'team_members',
@@ -670,6 +675,22 @@ class Store:
         self._db.execute(
             'UPDATE releases SET tag = ?, updated_at = ? WHERE id = ?',
             (tag, updated_at, release_id),
+        )
+
+    def app_installed(self, project_id: str) -> bool:
+        """Whether the GitHub App is installed on the project's repository."""
+        row = self._db.execute(
+            'SELECT app_installed FROM repository_settings WHERE project_id = ?',
+            (project_id,),
+        ).fetchone()
+        return row is None or bool(row[0])
+
+    def set_app_installed(self, project_id: str, installed: bool) -> None:
+        self._db.execute(
+            'INSERT INTO repository_settings (project_id, app_installed) '
+            'VALUES (?, ?) ON CONFLICT (project_id) '
+            'DO UPDATE SET app_installed = excluded.app_installed',
+            (project_id, int(installed)),
         )
 
     def repository_tag(self, project_id: str, tag: str) -> str | None:

@@ -70,6 +70,9 @@ class Features:
         permission_extension: OpenAPI operations carry
             `x-imbi-permission` (2.20.0).
         project_id_filter: The project list takes `project_id=` (2.40.0).
+        me_permissions: `GET /users/me/permissions` exists (2.38.0).
+        membership_permissions: `/users/me` lists each organisation's
+            `permissions` (2.40.0).
     """
 
     line: str
@@ -96,6 +99,8 @@ class Features:
     document_analytics_identities: bool
     permission_extension: bool
     project_id_filter: bool
+    me_permissions: bool
+    membership_permissions: bool
 
 
 _V2_11 = Features(
@@ -123,6 +128,8 @@ _V2_11 = Features(
     document_analytics_identities=False,
     permission_extension=False,
     project_id_filter=False,
+    me_permissions=False,
+    membership_permissions=False,
 )
 
 _V2_16 = dataclasses.replace(
@@ -165,6 +172,8 @@ _V2_41 = dataclasses.replace(
     dict_detail=True,
     schema_required=True,
     project_id_filter=True,
+    me_permissions=True,
+    membership_permissions=True,
 )
 
 GENERATIONS: dict[str, Features] = {

@@ -584,3 +584,52 @@ async def test_team_slugs_are_unique_install_wide(
     assert response.json() == {
         'detail': "Team 'research-lab' not found in organization 'engineering'"
     }
+
+
+async def test_a_plugin_call_without_the_github_app_has_a_detail_object(
+    imbi_sandbox: SandboxProcess,
+    http: httpx.AsyncClient,
+    billing_api: str,
+    imbi_api_version: str,
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=imbi_sandbox.base_url,
+        headers={'authorization': f'Bearer {imbi_sandbox.token}'},
+    ) as admin:
+        uninstalled = await admin.put(
+            f'/_sandbox/projects/{billing_api}/github-app', json={'installed': False}
+        )
+        assert uninstalled.status_code == 204
+    response = await _create(http, billing_api, tag='1.1.0')
+    if imbi_api_version != '2.41':  # no plugin call: committish is required
+        assert response.status_code == 422
+        return
+    assert response.status_code == 403
+    assert response.json() == {
+        'detail': {
+            'error': 'app_not_installed',
+            'message': 'The GitHub App is not installed on example/billing-api; '
+            'install it on the repository and try again',
+            'owner_repo': 'example/billing-api',
+            'integration_slug': 'github',
+        }
+    }
+    # Naming the commit needs no plugin call.
+    named = await _create(http, billing_api, tag='1.1.0', committish='0000000')
+    assert named.status_code == 200
+
+
+async def test_permissions_of_the_caller(
+    http: httpx.AsyncClient, readonly: httpx.AsyncClient, imbi_api_version: str
+) -> None:
+    me = (await readonly.get('/users/me')).json()
+    [engineering] = me['organizations']
+    mine = await readonly.get('/users/me/permissions')
+    if imbi_api_version == '2.41':
+        assert engineering['permissions'] == me['permissions']  # one role
+        assert mine.json() == {'is_admin': False, 'permissions': me['permissions']}
+        admin = (await http.get('/users/me/permissions')).json()
+        assert admin['is_admin'] is True
+    else:
+        assert 'permissions' not in engineering
+        assert mine.status_code == 404

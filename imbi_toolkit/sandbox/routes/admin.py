@@ -69,6 +69,26 @@ async def set_repository_tag(request: requests.Request) -> responses.Response:
     return responses.Response(status_code=204)
 
 
+class GitHubApp(pydantic.BaseModel):
+    """Whether the GitHub App is installed on a project's repository."""
+
+    model_config = pydantic.ConfigDict(extra='forbid')
+
+    installed: bool
+
+
+async def set_github_app(request: requests.Request) -> responses.Response:
+    body = await bodies.read(request)
+    sandbox = _require_admin(request)
+    data = bodies.model(body, GitHubApp)
+    project_id = request.path_params['project_id']
+    if sandbox.store.project_by_id(project_id) is None:
+        raise errors.ApiError(404, f'Project {project_id!r} not found')
+    with sandbox.store.transaction():
+        sandbox.store.set_app_installed(project_id, data.installed)
+    return responses.Response(status_code=204)
+
+
 async def reset(request: requests.Request) -> responses.Response:
     sandbox = _require_admin(request)
     sandbox.reset()
@@ -85,5 +105,8 @@ ROUTES = [
         '/_sandbox/projects/{project_id}/tags/{tag}',
         set_repository_tag,
         methods=['PUT'],
+    ),
+    routing.Route(
+        '/_sandbox/projects/{project_id}/github-app', set_github_app, methods=['PUT']
     ),
 ]

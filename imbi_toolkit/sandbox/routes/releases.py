@@ -132,9 +132,15 @@ def _resolve_tag(sandbox: context.Sandbox, project: Row, tag: str) -> str:
     The sandbox's repository knows the tags set with ``/_sandbox/`` and those
     of the project's releases; a project without an integration has no
     deployment plugin at all.
+
+    Raises:
+        ApiError: 422 when the tag does not resolve; 403 with a `detail`
+            object when the GitHub App is not installed on the repository.
     """
     committish = None
     if project['services']:
+        if not sandbox.store.app_installed(project['id']):
+            raise _app_not_installed(project)
         committish = sandbox.store.repository_tag(project['id'], tag)
         if committish is None:
             tagged = sandbox.store.release_with_tag(project['id'], tag)
@@ -146,6 +152,23 @@ def _resolve_tag(sandbox: context.Sandbox, project: Row, tag: str) -> str:
             f'{project["id"]!r}; supply committish explicitly',
         )
     return committish[:7].lower()
+
+
+def _app_not_installed(project: Row) -> errors.ApiError:
+    # The app-wide handler's answer to PluginInstallationMissing (2.31.0).
+    repository = str(project['links'].get('github-repository', ''))
+    owner_repo = '/'.join(repository.rstrip('/').split('/')[-2:])
+    integration = project['services'][0].get('integration_slug', 'github')
+    return errors.ApiError(
+        403,
+        {
+            'error': 'app_not_installed',
+            'message': f'The GitHub App is not installed on {owner_repo}; '
+            'install it on the repository and try again',
+            'owner_repo': owner_repo,
+            'integration_slug': integration,
+        },
+    )
 
 
 def _conflict(
