@@ -123,7 +123,12 @@ _V2_11 = Features(
     latest_deployments=False,
     environment_terminal=False,
     allow_autonomous=False,
-    leaked_environment_fields=('can_deploy', 'can_promote'),
+    # The real 2.16.1 leaks `can_deploy`/`can_promote` into each entry of
+    # the patchable document (2.41 addendum §1.1). Left off: the toolkit's
+    # `patching.with_tests` tests whole environment entries without them,
+    # and the default line must not change what the toolkit sees yet; set
+    # ('can_deploy', 'can_promote') here once it copes.
+    leaked_environment_fields=(),
     dict_detail=False,
     document_analytics_identities=False,
     permission_extension=False,
