@@ -28,7 +28,7 @@ def create_app(
     sandbox = context.Sandbox(
         store=data,
         config=config,
-        auth=auth.Authenticator(config),
+        auth=auth.Authenticator(config, data),
         faults=faults.FaultRules(),
     )
     app = applications.Starlette(

@@ -277,6 +277,15 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
             'GitHubApp',
         )
     }
+    paths['/_sandbox/api-keys'] = {
+        'post': _op(
+            'Issue an API key for a seeded user, optionally scoped (sandbox only)',
+            'Sandbox',
+            [],
+            {'201': 'The key', '404': 'User not found'},
+            'ApiKeyRequest',
+        )
+    }
     if features.me_permissions:
         paths['/users/me/permissions'] = {
             'get': _op("The caller's permissions", 'Users', [], {'200': 'OK'})
@@ -332,6 +341,7 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
         ('FaultRule', faults.FaultRule),
         ('RepositoryTag', admin.RepositoryTag),
         ('GitHubApp', admin.GitHubApp),
+        ('ApiKeyRequest', admin.ApiKeyRequest),
     ):
         schema = model.model_json_schema(ref_template='#/components/schemas/{model}')
         schemas.update(schema.pop('$defs', {}))

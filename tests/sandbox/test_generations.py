@@ -632,3 +632,43 @@ async def test_permissions_of_the_caller(
     else:
         assert 'permissions' not in engineering
         assert mine.status_code == 404
+
+
+async def test_admins_bypass_key_scopes(
+    imbi_sandbox: SandboxProcess,
+    http: httpx.AsyncClient,
+    billing_api: str,
+    imbi_api_version: str,
+) -> None:
+    async def key(email: str, scopes: list[str]) -> httpx.AsyncClient:
+        issued = await http.post(
+            '/_sandbox/api-keys', json={'email': email, 'scopes': scopes}
+        )
+        assert issued.status_code == 201
+        return httpx.AsyncClient(
+            base_url=imbi_sandbox.base_url,
+            headers={'authorization': f'Bearer {issued.json()["key"]}'},
+        )
+
+    patch = [{'op': 'replace', 'path': '/framework', 'value': 'flask'}]
+    url = PROJECTS + billing_api
+    async with (
+        await key('admin@example.com', ['project:read']) as admin,
+        await key('alice@example.com', ['project:read']) as alice_read,
+        await key('alice@example.com', []) as alice,
+    ):
+        # An admin passes every check whatever the key's scopes say.
+        assert (await admin.patch(url, json=patch)).status_code == 200
+        # Anyone else gets what the role grants, narrowed by the scopes.
+        assert (await alice_read.get(url)).status_code == 200
+        refused = await alice_read.patch(url, json=patch)
+        assert (refused.status_code, refused.json()) == (
+            403,
+            {'detail': 'Permission denied: project:write required'},
+        )
+        assert (await alice.patch(url, json=patch)).status_code == 200
+        me = (await alice_read.get('/users/me')).json()
+        assert (me['email'], me['permissions']) == (
+            'alice@example.com',
+            ['project:read'],
+        )

@@ -89,6 +89,27 @@ async def set_github_app(request: requests.Request) -> responses.Response:
     return responses.Response(status_code=204)
 
 
+class ApiKeyRequest(pydantic.BaseModel):
+    """An API key for a seeded user, optionally narrowed to some permissions."""
+
+    model_config = pydantic.ConfigDict(extra='forbid')
+
+    email: str
+    scopes: list[str] = []
+
+
+async def issue_api_key(request: requests.Request) -> responses.Response:
+    body = await bodies.read(request)
+    sandbox = _require_admin(request)
+    data = bodies.model(body, ApiKeyRequest)
+    if sandbox.store.user(data.email) is None:
+        raise errors.ApiError(404, f'User {data.email!r} not found')
+    token = sandbox.auth.issue(data.email, data.scopes)
+    return responses.JSONResponse(
+        {'key': token, 'email': data.email, 'scopes': data.scopes}, status_code=201
+    )
+
+
 async def reset(request: requests.Request) -> responses.Response:
     sandbox = _require_admin(request)
     sandbox.reset()
@@ -109,4 +130,5 @@ ROUTES = [
     routing.Route(
         '/_sandbox/projects/{project_id}/github-app', set_github_app, methods=['PUT']
     ),
+    routing.Route('/_sandbox/api-keys', issue_api_key, methods=['POST']),
 ]
