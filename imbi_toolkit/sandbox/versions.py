@@ -70,6 +70,11 @@ class Features:
         permission_extension: OpenAPI operations carry
             `x-imbi-permission` (2.20.0).
         project_id_filter: The project list takes `project_id=` (2.40.0).
+        raw_timestamps_zulu: Raw organisation and environment dicts render
+            their timestamps with `Z`, like the response models (seen in the
+            2.41.0 recording; older lines use `+00:00`).
+        list_release_summary: Full (not slim) list items carry
+            `release_summary` (absent in the 2.41.0 recording).
         me_permissions: `GET /users/me/permissions` exists (2.38.0).
         membership_permissions: `/users/me` lists each organisation's
             `permissions` (2.40.0).
@@ -99,6 +104,8 @@ class Features:
     document_analytics_identities: bool
     permission_extension: bool
     project_id_filter: bool
+    raw_timestamps_zulu: bool
+    list_release_summary: bool
     me_permissions: bool
     membership_permissions: bool
 
@@ -133,6 +140,8 @@ _V2_11 = Features(
     document_analytics_identities=False,
     permission_extension=False,
     project_id_filter=False,
+    raw_timestamps_zulu=False,
+    list_release_summary=True,
     me_permissions=False,
     membership_permissions=False,
 )
@@ -177,6 +186,8 @@ _V2_41 = dataclasses.replace(
     dict_detail=True,
     schema_required=True,
     project_id_filter=True,
+    raw_timestamps_zulu=True,
+    list_release_summary=False,
     me_permissions=True,
     membership_permissions=True,
 )

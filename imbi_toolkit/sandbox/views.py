@@ -34,14 +34,19 @@ def _model_fields(row: Row) -> Json:
     }
 
 
-def _raw_node(row: Row, keys: abc.Iterable[str]) -> Json:
+def _raw_node(row: Row, keys: abc.Iterable[str], features: Features) -> Json:
     # A graph node has no property for an unset value: a raw dict leaves out
     # a null description or icon rather than showing null.
-    return {
+    node = {
         key: row[key]
         for key in keys
         if row[key] is not None or key not in ('description', 'icon')
     }
+    if features.raw_timestamps_zulu:
+        for key in ('created_at', 'updated_at'):
+            if key in node:
+                node[key] = zulu(node[key])
+    return node
 
 
 _RAW_ORGANIZATION_KEYS = (
@@ -56,10 +61,20 @@ _RAW_ORGANIZATION_KEYS = (
 )
 
 
-def organization(row: Row, counts: abc.Mapping[str, int], prefix: str = '') -> Json:
+def _raw_organization(row: Row, features: Features) -> Json:
+    node = _raw_node(row, _RAW_ORGANIZATION_KEYS, features)
+    if features.document_analytics_identities:
+        # Stored on every organisation created since 2.24.0.
+        node['document_analytics_identities'] = 'authors_only'
+    return node
+
+
+def organization(
+    row: Row, counts: abc.Mapping[str, int], features: Features, prefix: str = ''
+) -> Json:
     slug = row['slug']
     return {
-        **_raw_node(row, _RAW_ORGANIZATION_KEYS),
+        **_raw_organization(row, features),
         'relationships': {
             # No trailing slash, as in Imbi: following these gets a 307.
             name: {
@@ -109,16 +124,18 @@ def environment(
             'can_deploy',
             'can_promote',
         ),
+        features,
     )
     # The list shows `terminal` only when the node stores it (no default).
     if features.environment_terminal and row['terminal'] is not None:
         body['terminal'] = row['terminal']
     if features.allow_autonomous:
         body['allow_autonomous'] = bool(row['allow_autonomous'])
+    times = _raw_node(row, ('created_at', 'updated_at'), features)
     body.update(
-        created_at=row['created_at'],
-        updated_at=row['updated_at'],
-        organization=_raw_node(org, _RAW_ORGANIZATION_KEYS),
+        created_at=times['created_at'],
+        updated_at=times['updated_at'],
+        organization=_raw_organization(org, features),
         relationships={
             'projects': {
                 'href': f'{prefix}/organizations/{org["slug"]}/projects/'
@@ -328,7 +345,8 @@ def project(
     if features.latest_deployments:
         body['latest_deployments'] = latest if view == 'list' else {}
     if view == 'list':
-        body['release_summary'] = None
+        if features.list_release_summary:
+            body['release_summary'] = None
         if features.release_drift:
             body['drift_ranges'] = {}  # computed with slim=true only
     # Blueprint attributes are top-level extra keys.

@@ -453,6 +453,8 @@ async def test_current_and_latest_deployments(
             }
         }
         assert item['drift_ranges'] == {}
+        # Slim items only, in the 2.41.0 recording.
+        assert ('release_summary' in item) == (imbi_api_version == '2.30')
         # The single GET leaves both to the list and releases/current.
         assert (single['current_releases'], single['latest_deployments']) == ({}, {})
     else:
@@ -493,6 +495,13 @@ async def test_environment_fields(
         if o['slug'] == 'engineering'
     ]
     assert 'icon' not in org and org['description']
+    # Raw timestamps: `+00:00` as stored, `Z` in the 2.41.0 recording.
+    zulu = imbi_api_version == '2.41'
+    assert org['created_at'].endswith('Z') == zulu
+    assert testing['created_at'].endswith('Z') == zulu
+    assert ('document_analytics_identities' in org) == (
+        imbi_api_version in ('2.30', '2.41')
+    )
     # Response models keep their nulls.
     assert production['icon'] is None
     embedded = project['team']['organization']

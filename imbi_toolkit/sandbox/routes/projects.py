@@ -162,14 +162,14 @@ def _schema(types: abc.Iterable[Row], features: versions.Features) -> dict[str, 
             properties[name] = {
                 'type': rule.get('type', 'string'),
                 'format': rule.get('format'),
-                'title': rule.get('title', name.replace('_', ' ').title()),
+                'title': rule.get('title'),
                 'description': rule.get('description'),
                 'enum': rule.get('enum'),
                 'default': rule.get('default'),
                 'minimum': rule.get('minimum'),
                 'maximum': rule.get('maximum'),
                 'x-ui': {'editable': True},
-                'x-display': None,
+                'x-display': rule.get('x-display', {}),
             }
         section: dict[str, object] = {
             'name': row['name'],
