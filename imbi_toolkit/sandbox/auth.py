@@ -41,7 +41,7 @@ READONLY_PERMISSIONS: tuple[str, ...] = (
     'user:read',
 )
 
-# What each seeded role grants in its organisation (contract §5.4).
+# What each seeded role grants in its organisation (docs/imbi-api.md#auth).
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     'admin': ALL_PERMISSIONS,
     'developer': (

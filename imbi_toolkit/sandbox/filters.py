@@ -1,4 +1,4 @@
-"""The project list's ``filter=field:op[:value]`` predicates (contract 2.41 §2.5).
+"""The project list's ``filter=field:op[:value]`` predicates (docs/imbi-api.md#filters).
 
 The grammar and its 400 texts are those of 2.16.1; since 2.26.0 values are
 coerced to the attribute's declared type, with 400s of their own. Before,

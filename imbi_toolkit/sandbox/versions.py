@@ -3,8 +3,7 @@
 One table says which behaviour each emulated line has, so that handlers ask
 ``features.release_conflict`` instead of comparing version numbers. Each
 field names the release that brought the behaviour (see
-``imbi-api-contract.md`` for 2.11/2.16 and ``imbi-api-contract-2.41.md`` for
-everything after 2.16.1).
+docs/imbi-api.md#generations).
 """
 
 from __future__ import annotations

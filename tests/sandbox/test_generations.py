@@ -2,8 +2,7 @@
 
 Each test runs once per line (``imbi_api_version`` is parametrized, so
 ``imbi_sandbox`` and the ``http`` client talk to that line's sandbox) and
-states what that release answers, from ``imbi-api-contract.md`` and
-``imbi-api-contract-2.41.md``.
+states what that release answers (docs/imbi-api.md#generations).
 """
 
 from __future__ import annotations
