@@ -28,13 +28,13 @@ def create_app(
     sandbox = context.Sandbox(
         store=data,
         config=config,
-        auth=auth.Authenticator(config),
+        auth=auth.Authenticator(config, data),
         faults=faults.FaultRules(),
     )
     app = applications.Starlette(
         # Starlette's router answers a wrong trailing slash with a 307 to
         # the other form before any handler runs, exactly like Imbi.
-        routes=_routes(config.prefix),
+        routes=_routes(config),
         exception_handlers={
             errors.ApiError: errors.handle_api_error,
             errors.RequestValidationError: errors.handle_request_invalid,
@@ -53,13 +53,14 @@ def create_app(
     return app
 
 
-def _routes(prefix: str) -> list[routing.BaseRoute]:
+def _routes(config: sandbox_config.SandboxConfig) -> list[routing.BaseRoute]:
+    prefix = config.prefix
     api: list[routing.BaseRoute] = [
         *system.STATUS_ROUTES,
-        *users.ROUTES,
+        *users.routes(config.features),
         *organizations.ROUTES,
-        *projects.ROUTES,
-        *releases.ROUTES,
+        *projects.routes(config.features),
+        *releases.routes(config.features),
         *admin.ROUTES,
     ]
     # Like Imbi behind IMBI_API_URL: the API under the prefix, the OpenAPI

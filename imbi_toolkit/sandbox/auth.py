@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+from collections import abc
 
 from starlette import requests
 
 from imbi_toolkit.sandbox import config as sandbox_config
 from imbi_toolkit.sandbox import errors
+from imbi_toolkit.sandbox import store as sandbox_store
 
 # What an admin holds (admins pass every check anyway; /users/me lists these).
 ALL_PERMISSIONS: tuple[str, ...] = (
@@ -39,6 +41,21 @@ READONLY_PERMISSIONS: tuple[str, ...] = (
     'user:read',
 )
 
+# What each seeded role grants in its organisation (docs/imbi-api.md#auth).
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    'admin': ALL_PERMISSIONS,
+    'developer': (
+        'environment:read',
+        'organization:read',
+        'project:create',
+        'project:read',
+        'project:write',
+        'team:read',
+        'user:read',
+    ),
+    'readonly': READONLY_PERMISSIONS,
+}
+
 _MISSING_CREDENTIALS = errors.ApiError(
     401, 'Missing authentication credentials', {'WWW-Authenticate': 'Bearer'}
 )
@@ -56,10 +73,30 @@ class Principal:
         return self.is_admin or permission in self.permissions
 
 
-class Authenticator:
-    """Resolve bearer tokens to principals for one sandbox configuration."""
+@dataclasses.dataclass(frozen=True)
+class IssuedKey:
+    """An API key issued with ``POST /_sandbox/api-keys`` to a seeded user."""
 
-    def __init__(self, config: sandbox_config.SandboxConfig) -> None:
+    secret: bytes
+    email: str
+    scopes: tuple[str, ...]
+
+
+class Authenticator:
+    """Resolve bearer tokens to principals for one sandbox configuration.
+
+    Args:
+        config: The sandbox's settings (its admin and read-only tokens).
+        store: Where the users behind issued API keys are read from.
+    """
+
+    def __init__(
+        self,
+        config: sandbox_config.SandboxConfig,
+        store: sandbox_store.Store | None = None,
+    ) -> None:
+        self._store = store
+        self._issued: dict[str, IssuedKey] = {}
         self._admin = (
             config.admin_token.encode(),
             Principal(sandbox_config.ADMIN_EMAIL, True, ALL_PERMISSIONS),
@@ -85,7 +122,47 @@ class Authenticator:
         for token, principal in (self._admin, self._readonly):
             if hmac.compare_digest(presented, token):
                 return principal
+        issued = self._issued_principal(credentials)
+        if issued is not None:
+            return issued
         raise errors.ApiError(401, _unknown_token_detail(credentials))
+
+    def issue(self, email: str, scopes: abc.Sequence[str]) -> str:
+        """Issue an API key for a user, narrowed to ``scopes`` when given."""
+        token = sandbox_config.new_api_key()
+        _, key_id, secret = token.split('_', 2)
+        self._issued[key_id] = IssuedKey(secret.encode(), email, tuple(scopes))
+        return token
+
+    def forget_issued(self) -> None:
+        """Revoke every issued API key."""
+        self._issued.clear()
+
+    def _issued_principal(self, token: str) -> Principal | None:
+        parts = token.split('_', 2)
+        key = self._issued.get(parts[1]) if len(parts) == 3 else None
+        if (
+            key is None
+            or parts[0] != 'ik'
+            or not hmac.compare_digest(parts[2].encode(), key.secret)
+            or self._store is None
+        ):
+            return None
+        user = self._store.user(key.email)
+        if user is None:
+            raise errors.ApiError(401, 'API key owner not found')
+        if not user['is_active']:
+            raise errors.ApiError(401, 'User account is inactive')
+        # The union of what the user's roles grant, narrowed by the key's
+        # scopes; an admin passes every check whatever the scopes say.
+        granted = {
+            permission
+            for membership in self._store.memberships(key.email)
+            for permission in ROLE_PERMISSIONS.get(membership['role'], ())
+        }
+        if key.scopes:
+            granted &= set(key.scopes)
+        return Principal(key.email, bool(user['is_admin']), tuple(sorted(granted)))
 
     def require(self, request: requests.Request, permission: str) -> Principal:
         """Authenticate and check one permission.
@@ -101,14 +178,11 @@ class Authenticator:
 
 
 def _unknown_token_detail(token: str) -> str:
-    # Imbi treats `ik_...` as an API key and anything else as a JWT.
+    # Imbi treats `ik_...` as an API key and anything else as a JWT. A key
+    # is looked up by the part between the first two underscores: only one
+    # without three parts is malformed; any other unknown key is "revoked".
     if not token.startswith('ik_'):
         return 'Invalid token'
-    parts = token.split('_', 2)
-    if len(parts) != 3 or len(parts[1]) != 32 or not parts[2]:
-        return 'Invalid API key format'
-    try:
-        int(parts[1], 16)
-    except ValueError:
+    if len(token.split('_', 2)) != 3:
         return 'Invalid API key format'
     return 'Invalid or revoked API key'

@@ -8,7 +8,7 @@ import sqlite3
 import sys
 
 from imbi_toolkit.sandbox import config as sandbox_config
-from imbi_toolkit.sandbox import seed
+from imbi_toolkit.sandbox import seed, versions
 
 _EPILOG = """\
 On start it prints, one KEY=value a line, IMBI_CLIENT_API_BASE_URL,
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--api-version',
         choices=tuple(sandbox_config.API_VERSIONS),
-        default='2.16',
+        default=versions.DEFAULT_LINE,
         help='API line to emulate (default: %(default)s)',
     )
     parser.add_argument(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-# Emulated API line -> the version the real server reports in openapi.json.
-API_VERSIONS: dict[str, str] = {'2.16': '2.16.1', '2.11': '2.11.5'}
+from imbi_toolkit.sandbox import versions
 
-# The by-identity query parameter was renamed in API 2.12.0.
-IDENTITY_PARAMS: dict[str, str] = {'2.16': 'integration_slug', '2.11': 'plugin_slug'}
+# Emulated API line -> the version the real server reports in openapi.json.
+API_VERSIONS: dict[str, str] = {
+    line: features.server_version for line, features in versions.GENERATIONS.items()
+}
 
 ADMIN_EMAIL = 'admin@example.com'
 READONLY_EMAIL = 'readonly@example.com'
@@ -25,7 +26,8 @@ class SandboxConfig:
     """What a sandbox emulates and how it behaves.
 
     Attributes:
-        api_version: The emulated API line, `2.16` or `2.11`.
+        api_version: The emulated API line: `2.11`, `2.16`, `2.30` or
+            `2.41` (see :mod:`imbi_toolkit.sandbox.versions`).
         admin_token: Bearer token with every permission.
         readonly_token: Bearer token with read permissions only.
         seed: Name of the data set loaded into an empty database.
@@ -34,7 +36,7 @@ class SandboxConfig:
             `/openapi.json` stays at the root, as on the real server.
     """
 
-    api_version: str = '2.16'
+    api_version: str = versions.DEFAULT_LINE
     admin_token: str = dataclasses.field(default_factory=new_api_key)
     readonly_token: str = dataclasses.field(default_factory=new_api_key)
     seed: str = 'demo'
@@ -67,11 +69,16 @@ class SandboxConfig:
         )
 
     @property
+    def features(self) -> versions.Features:
+        """What the emulated line does."""
+        return versions.GENERATIONS[self.api_version]
+
+    @property
     def server_version(self) -> str:
         """The version reported in `/openapi.json`'s `info.version`."""
-        return API_VERSIONS[self.api_version]
+        return self.features.server_version
 
     @property
     def identity_param(self) -> str:
         """The `/users/by-identity` query parameter naming the integration."""
-        return IDENTITY_PARAMS[self.api_version]
+        return self.features.identity_param

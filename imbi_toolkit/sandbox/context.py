@@ -21,9 +21,10 @@ class Sandbox:
     faults: faults.FaultRules
 
     def reset(self) -> None:
-        """Reload the configured seed and forget every fault rule."""
+        """Reload the configured seed, forget every fault rule and issued key."""
         self.store.load(seed.build(self.config.seed, self.config.api_version))
         self.faults.clear()
+        self.auth.forget_issued()
 
 
 def of(request: requests.Request) -> Sandbox:

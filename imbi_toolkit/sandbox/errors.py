@@ -18,15 +18,19 @@ Loc = tuple[str | int, ...]
 
 
 class ApiError(Exception):
-    """An HTTP error answered as ``{"detail": detail}``."""
+    """An HTTP error answered as ``{"detail": detail}``.
+
+    ``detail`` is a string, or (since API 2.31.0, on plugin-backed paths) an
+    object with an ``error`` key, e.g. ``{"error": "app_not_installed", ...}``.
+    """
 
     def __init__(
         self,
         status_code: int,
-        detail: str,
+        detail: str | dict[str, typing.Any],
         headers: abc.Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(detail if isinstance(detail, str) else detail.get('error'))
         self.status_code = status_code
         self.detail = detail
         self.headers = dict(headers or {})
@@ -40,9 +44,16 @@ class RequestValidationError(Exception):
         self.errors = errors
 
 
+def _jsonable_default(value: object) -> object:
+    # FastAPI's jsonable_encoder renders an exception in ctx (a validator's
+    # ValueError) as {} and anything else it does not know as text.
+    if isinstance(value, BaseException):
+        return {}
+    return str(value)
+
+
 def _jsonable(value: object) -> object:
-    # ctx may hold exceptions or patterns; FastAPI renders those as text.
-    return json.loads(json.dumps(value, default=str))
+    return json.loads(json.dumps(value, default=_jsonable_default))
 
 
 def from_pydantic(

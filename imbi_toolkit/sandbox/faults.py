@@ -26,6 +26,7 @@ import fnmatch
 import http
 import itertools
 import json
+import re
 import typing
 from collections import abc
 
@@ -41,6 +42,32 @@ ASGIApp = abc.Callable[[Scope, Receive, Send], abc.Awaitable[None]]
 
 ADMIN_PREFIX = '/_sandbox/'
 
+# Headers the rule's own answer sets: a second, different one would make
+# the HTTP message itself invalid.
+_FRAMING_HEADERS = frozenset({'content-length', 'transfer-encoding'})
+
+
+def _header_name(name: str) -> str:
+    if not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name):
+        raise ValueError(f'{name!r} is not an HTTP header name')
+    if name.lower() in _FRAMING_HEADERS:
+        raise ValueError(f'{name} is set by the sandbox; leave it out')
+    return name
+
+
+def _header_value(value: str) -> str:
+    # What HTTP/1.1 can send: visible Latin-1, spaces and tabs, no line breaks.
+    if not re.fullmatch(r'[\t\x20-\x7e\x80-\xff]*', value):
+        raise ValueError(
+            f'{value!r} cannot be sent in an HTTP header: use printable '
+            'Latin-1 characters without line breaks'
+        )
+    return value
+
+
+_HeaderName = typing.Annotated[str, pydantic.AfterValidator(_header_name)]
+_HeaderValue = typing.Annotated[str, pydantic.AfterValidator(_header_value)]
+
 
 class FaultRule(pydantic.BaseModel):
     """One fault rule; see the module documentation for the fields."""
@@ -53,17 +80,31 @@ class FaultRule(pydantic.BaseModel):
     action: typing.Literal[
         'status', 'drop', 'drop_after', 'truncate', 'redirect', 'delay'
     ] = 'status'
-    status: int = pydantic.Field(503, ge=100, le=599)
-    headers: dict[str, str] = {}
+    # A 1xx is not a final answer: the client would wait for another.
+    status: int = pydantic.Field(503, ge=200, le=599)
+    headers: dict[_HeaderName, _HeaderValue] = {}
     body: typing.Any = None
     text: str | None = None
-    content_type: str = 'text/html; charset=utf-8'
-    location: str = 'http://elsewhere.invalid/'
+    content_type: _HeaderValue = 'text/html; charset=utf-8'
+    location: _HeaderValue = 'http://elsewhere.invalid/'
     delay_ms: int = pydantic.Field(0, ge=0, le=600_000)
     skip: int = pydantic.Field(0, ge=0)
     times: int | None = pydantic.Field(None, ge=1)
     matched: int = 0
     fired: int = 0
+
+    @pydantic.field_validator('body', 'text')
+    @classmethod
+    def _sendable(cls, value: typing.Any) -> typing.Any:
+        # Checked here too for `--fault` rules, which do not come through
+        # a request body.
+        try:
+            json.dumps(value, allow_nan=False, ensure_ascii=False).encode()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                'must be JSON without NaN, Infinity or lone surrogates'
+            ) from exc
+        return value
 
     def matches(self, method: str, path: str) -> bool:
         return (
@@ -123,7 +164,12 @@ async def _respond(
     raw_headers = [
         (k.lower().encode('latin-1'), v.encode('latin-1')) for k, v in headers.items()
     ]
-    raw_headers.append((b'content-length', str(len(body)).encode()))
+    if status in (204, 304):
+        # These answers have no body: bytes sent anyway would be read as the
+        # start of the next answer on the connection.
+        body = b''
+    else:
+        raw_headers.append((b'content-length', str(len(body)).encode()))
     await send(
         {'type': 'http.response.start', 'status': status, 'headers': raw_headers}
     )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import typing
 
 from imbi_toolkit.sandbox import config as sandbox_config
-from imbi_toolkit.sandbox import faults, project_patch
-from imbi_toolkit.sandbox.routes import releases
+from imbi_toolkit.sandbox import faults, filters, project_patch
+from imbi_toolkit.sandbox.routes import admin, releases
 
 Json = dict[str, typing.Any]
 
@@ -72,11 +72,61 @@ def _op(
     return operation
 
 
+def _permission(path: str, method: str) -> str | None:
+    """The permission an operation requires, as `x-imbi-permission` says."""
+    if path.startswith(('/_sandbox/', '/status', '/users/me')):
+        return None
+    if path.startswith('/users/'):
+        return 'user:read'
+    if path.endswith('/environments/') and '/releases/' not in path:
+        return 'environment:read'
+    if '/projects/' in path:
+        return 'project:read' if method == 'get' else 'project:write'
+    return 'organization:read'
+
+
 def build(config: sandbox_config.SandboxConfig) -> Json:
     """Return the OpenAPI 3.1 document of a sandbox (served at the root)."""
+    features = config.features
     identity = config.identity_param
     project = '/organizations/{org_slug}/projects/{project_id}'
     release = project + '/releases/{release_id}'
+    list_parameters = [
+        _ORG,
+        _query('project_type'),
+        _query('include_archived', 'boolean'),
+        _query('slim', 'boolean'),
+        _query(features.service_key),
+        _query('identifier'),
+    ]
+    if features.filter_grammar:
+        list_parameters.append(
+            {
+                'name': 'filter',
+                'in': 'query',
+                'required': False,
+                'schema': {'type': 'array', 'items': {'type': 'string'}},
+                'description': 'field:op[:value]; op is one of '
+                + ', '.join(filters.OPERATORS),
+            }
+        )
+    if features.project_id_filter:
+        list_parameters.append(_query('project_id'))
+    create_responses = (
+        {
+            '200': 'An existing release with this tag (or an adopted untagged one)',
+            '201': 'Created',
+            '404': 'Project not found',
+            '422': 'Invalid body, or a tag that cannot be resolved',
+        }
+        if features.release_conflict == 'idempotent'
+        else {
+            '201': 'Created',
+            '404': 'Project not found',
+            '409': 'Already exists',
+            '422': 'Invalid body',
+        }
+    )
     paths: Json = {
         '/status': {
             'get': _op('Service status', 'Status', [], {'200': 'OK'}, secured=False)
@@ -112,19 +162,8 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
             'get': _op(
                 'List projects',
                 'Projects',
-                [
-                    _ORG,
-                    _query('project_type'),
-                    _query('include_archived', 'boolean'),
-                    _query('slim', 'boolean'),
-                    _query(
-                        'integration_slug'
-                        if config.api_version == '2.16'
-                        else 'third_party_service_slug'
-                    ),
-                    _query('identifier'),
-                ],
-                {'200': 'OK'},
+                list_parameters,
+                {'200': 'OK', '400': 'Invalid filter'},
             )
         },
         project: {
@@ -158,12 +197,7 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
                 'Create a release',
                 'Releases',
                 [_ORG, _PROJECT],
-                {
-                    '201': 'Created',
-                    '404': 'Project not found',
-                    '409': 'Already exists',
-                    '422': 'Invalid body',
-                },
+                create_responses,
                 'ReleaseCreate',
             ),
         },
@@ -223,16 +257,95 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
                 'Reload the seed data (sandbox only)', 'Sandbox', [], {'204': 'Reset'}
             )
         },
+        '/_sandbox/projects/{project_id}/tags/{tag}': {
+            'put': _op(
+                "Set a tag in a project's repository (sandbox only)",
+                'Sandbox',
+                [_PROJECT, {**_ENV, 'name': 'tag'}],
+                {'204': 'Set', '404': 'Project not found'},
+                'RepositoryTag',
+            )
+        },
     }
+    paths['/_sandbox/projects/{project_id}/github-app'] = {
+        'put': _op(
+            "Install or uninstall the GitHub App on a project's repository "
+            '(sandbox only)',
+            'Sandbox',
+            [_PROJECT],
+            {'204': 'Set', '404': 'Project not found'},
+            'GitHubApp',
+        )
+    }
+    paths['/_sandbox/api-keys'] = {
+        'post': _op(
+            'Issue an API key for a seeded user, optionally scoped (sandbox only)',
+            'Sandbox',
+            [],
+            {'201': 'The key', '404': 'User not found'},
+            'ApiKeyRequest',
+        )
+    }
+    if features.me_permissions:
+        paths['/users/me/permissions'] = {
+            'get': _op("The caller's permissions", 'Users', [], {'200': 'OK'})
+        }
+    if features.releases_current:
+        paths[project + '/releases/current'] = {
+            'get': _op(
+                'The current release in each environment of the project',
+                'Releases',
+                [_ORG, _PROJECT],
+                {'200': 'OK', '404': 'Project not found'},
+            )
+        }
+    if features.project_schema:
+        paths[project + '/schema'] = {
+            'get': _op(
+                "The project's blueprint attributes",
+                'Projects',
+                [_ORG, _PROJECT],
+                {'200': 'OK', '404': 'Project not found'},
+            )
+        }
+    if features.schema_required:
+        paths['/organizations/{org_slug}/projects/schema'] = {
+            'get': _op(
+                'The blueprint attributes of a project not created yet',
+                'Projects',
+                [_ORG, _query('project_type'), _query('environment')],
+                {'200': 'OK'},
+            )
+        }
+    if features.permission_extension:
+        for path, item in paths.items():
+            for method, operation in item.items():
+                permission = _permission(path, method)
+                if permission is not None:
+                    operation['x-imbi-permission'] = [permission]
     schemas: Json = {}
     for name, model in (
-        ('ReleaseCreate', releases.ReleaseCreate),
-        ('DeploymentEventInput', releases.DeploymentEventInput),
+        (
+            'ReleaseCreate',
+            releases.ReleaseCreateByTag
+            if features.release_conflict == 'idempotent'
+            else releases.ReleaseCreate,
+        ),
+        (
+            'DeploymentEventInput',
+            releases.DeploymentEventInputWithUrl
+            if features.external_run_url
+            else releases.DeploymentEventInput,
+        ),
         ('PatchOperation', project_patch.PatchOperation),
         ('FaultRule', faults.FaultRule),
+        ('RepositoryTag', admin.RepositoryTag),
+        ('GitHubApp', admin.GitHubApp),
+        ('ApiKeyRequest', admin.ApiKeyRequest),
     ):
         schema = model.model_json_schema(ref_template='#/components/schemas/{model}')
         schemas.update(schema.pop('$defs', {}))
+        schema['title'] = name
         schemas[name] = schema
     schemas['PatchOperations'] = {
         'type': 'array',

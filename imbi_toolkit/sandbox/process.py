@@ -41,7 +41,7 @@ class SandboxProcess:
             (with the prefix, when started with one).
         token: The admin token (every permission).
         readonly_token: A token with read permissions only (writes get 403).
-        api_version: The emulated API line, `2.16` or `2.11`.
+        api_version: The emulated API line (`2.11`, `2.16`, `2.30`, `2.41`).
         db_path: The SQLite file, or `None` for an in-memory database.
         process: The server process.
     """
@@ -162,7 +162,8 @@ def start_sandbox(
 
     Args:
         seed: `demo` or `empty`, for a new database.
-        api_version: `2.16` or `2.11`.
+        api_version: The API line to emulate: `2.11`, `2.16` (the
+            default), `2.30` or `2.41`.
         latency_ms: Delay added to every API answer.
         db_path: Keep the data in this SQLite file.
         faults: Fault rules active from the start.

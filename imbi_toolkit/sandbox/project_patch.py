@@ -16,7 +16,7 @@ import jsonpatch
 import jsonpointer
 import pydantic
 
-from imbi_toolkit.sandbox import clock, errors, views
+from imbi_toolkit.sandbox import clock, errors, versions, views
 from imbi_toolkit.sandbox import store as sandbox_store
 
 Row = sandbox_store.Row
@@ -87,13 +87,16 @@ class InternalError(Exception):
     """The real server fails with a plain-text 500 here (uncaught pointer error)."""
 
 
-def document(record: sandbox_store.ProjectRecord) -> dict[str, typing.Any]:
+def document(
+    record: sandbox_store.ProjectRecord, features: versions.Features
+) -> dict[str, typing.Any]:
     """Build the patchable document of a stored project.
 
     The document shares no container with ``record``, so a patch may
     change it in place.
     """
     row = record.row
+    protected = versions.protected_environment_keys(features)
     doc: dict[str, typing.Any] = {
         'name': row['name'],
         'slug': row['slug'],
@@ -103,9 +106,12 @@ def document(record: sandbox_store.ProjectRecord) -> dict[str, typing.Any]:
         'project_type_slugs': [t['slug'] for t in record.types],
         'environments': {
             env['slug']: {
-                key: _copy(value)
-                for key, value in env['properties'].items()
-                if key not in views.PROTECTED_ENV_KEYS
+                **_leaked_fields(env, features),
+                **{
+                    key: _copy(value)
+                    for key, value in env['properties'].items()
+                    if key not in protected
+                },
             }
             for env in record.environments
         },
@@ -114,9 +120,32 @@ def document(record: sandbox_store.ProjectRecord) -> dict[str, typing.Any]:
     }
     if row['score'] is not None:
         doc['score'] = row['score']
+    if features.service_edges:
+        # Accepted in a patch and dropped: no blueprint declares it.
+        doc['service_edges'] = [
+            {
+                'slug': service.get(features.service_key),
+                'name': service.get(features.service_key.replace('_slug', '_name')),
+                'identifier': service.get('identifier'),
+                'canonical_url': service.get('canonical_url'),
+            }
+            for service in row['services']
+        ]
     for key, value in row['attributes'].items():
         doc.setdefault(key, _copy(value))
     return doc
+
+
+def _leaked_fields(env: Row, features: versions.Features) -> dict[str, object]:
+    # Environment node fields that are not protected: the real server puts
+    # them into each entry, and a PATCH writes them back onto the edge.
+    nodes = views.environment_node_fields(env, features)
+    return {
+        name: nodes[name]
+        for name in features.leaked_environment_fields
+        # Only when the node stores it (environments made before 2.31 do not).
+        if name in nodes and (name != 'allow_autonomous' or env[name] is not None)
+    }
 
 
 def _copy(value: typing.Any) -> typing.Any:
@@ -216,6 +245,7 @@ def apply(
     org: Row,
     record: sandbox_store.ProjectRecord,
     operations: abc.Sequence[PatchOperation],
+    features: versions.Features,
 ) -> sandbox_store.ProjectRecord:
     """Apply ``operations`` to a project and store the result.
 
@@ -229,7 +259,7 @@ def apply(
         InternalError: Where the real server answers a plain-text 500.
     """
     _check_paths(operations)
-    patched = _apply(document(record), operations)
+    patched = _apply(document(record, features), operations)
     if not isinstance(patched, dict):
         raise errors.ApiError(400, 'Patch result must be a JSON object')
     try:
@@ -269,11 +299,10 @@ def apply(
         )
         if unknown:
             raise errors.ApiError(422, f'Environment slug(s) not found: {unknown!r}')
+        protected = versions.protected_environment_keys(features)
         edges = {
             environments[slug]['id']: {
-                key: value
-                for key, value in properties.items()
-                if key not in views.PROTECTED_ENV_KEYS
+                key: value for key, value in properties.items() if key not in protected
             }
             for slug, properties in update.environments.items()
         }
@@ -291,6 +320,17 @@ def apply(
             attributes.pop(key, None)  # `replace` with null clears
         else:
             attributes[key] = _blueprint_value(key, declared[key], value)
+    missing = [
+        name
+        for name, rule in declared.items()
+        if rule.get('required') and attributes.get(name) is None
+    ]
+    if missing:
+        problems = [
+            {'type': 'missing', 'loc': (name,), 'msg': 'Field required'}
+            for name in missing
+        ]
+        raise errors.ApiError(400, f'Validation error: {problems!r}')
 
     fields: dict[str, object] = {
         # An empty name or slug is ignored; null does not clear description/icon.

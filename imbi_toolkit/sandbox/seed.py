@@ -12,7 +12,7 @@ import random
 import typing
 from collections import abc
 
-from imbi_toolkit.sandbox import config, ids
+from imbi_toolkit.sandbox import config, ids, versions
 
 SeedData = dict[str, list[dict[str, typing.Any]]]
 
@@ -25,7 +25,7 @@ def _at(days: float, hours: float = 0.0) -> str:
     return (_EPOCH + datetime.timedelta(days=days, hours=hours)).isoformat()
 
 
-def build(name: str, api_version: str = '2.16') -> SeedData:
+def build(name: str, api_version: str = versions.DEFAULT_LINE) -> SeedData:
     """Return the named data set, as a server of ``api_version`` stores it.
 
     Raises:
@@ -37,8 +37,16 @@ def build(name: str, api_version: str = '2.16') -> SeedData:
         data = _empty()
     else:
         raise ValueError(f'unknown seed {name!r}; choose one of {", ".join(SEEDS)}')
-    if api_version == '2.11':
+    features = versions.GENERATIONS[api_version]
+    if features.line == '2.11':
         _as_2_11(data)
+    for environment in data.get('environments', ()):
+        # Node fields an environment gets when created on a server that has
+        # them (2.30.0 and 2.31.0).
+        if features.environment_terminal:
+            environment['terminal'] = environment['slug'] == 'production'
+        if features.allow_autonomous:
+            environment['allow_autonomous'] = environment['slug'] == 'testing'
     return data
 
 
@@ -155,7 +163,7 @@ _TYPES: tuple[tuple[str, str, bool, bool, dict[str, typing.Any]], ...] = (
         False,
         {
             'programming_language': {'type': 'string', 'enum': _LANGUAGES},
-            'schedule': {'type': 'string'},
+            'schedule': {'type': 'string', 'required': True},
         },
     ),
 )

@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS environments (
     label_color TEXT,
     can_deploy INTEGER NOT NULL DEFAULT 1,
     can_promote INTEGER NOT NULL DEFAULT 1,
+    terminal INTEGER,  -- 2.30.0; NULL: not stored on the node
+    allow_autonomous INTEGER,  -- 2.31.0; NULL: not stored on the node
     created_at TEXT NOT NULL,
     updated_at TEXT,
     UNIQUE (organization_id, slug)
@@ -118,9 +120,21 @@ CREATE TABLE IF NOT EXISTS deployment_events (  -- DEPLOYED_TO edge history
     environment_id TEXT NOT NULL REFERENCES environments(id),
     timestamp TEXT NOT NULL,
     status TEXT NOT NULL,
-    note TEXT
+    note TEXT,
+    external_run_id TEXT,  -- stored since 2.18.0
+    external_run_url TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_release ON deployment_events (release_id);
+CREATE TABLE IF NOT EXISTS repository_tags (  -- what a deployment plugin resolves
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    tag TEXT NOT NULL,
+    committish TEXT NOT NULL,
+    PRIMARY KEY (project_id, tag)
+);
+CREATE TABLE IF NOT EXISTS repository_settings (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id),
+    app_installed INTEGER NOT NULL DEFAULT 1  -- the GitHub App on the repository
+);
 CREATE TABLE IF NOT EXISTS users (
     email TEXT PRIMARY KEY,
     display_name TEXT NOT NULL,
@@ -152,6 +166,13 @@ CREATE TABLE IF NOT EXISTS identity_connections (
 );
 """
 
+# Columns added after the first release of the sandbox, for database files
+# that an older sandbox created.
+_ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    'environments': {'terminal': 'INTEGER', 'allow_autonomous': 'INTEGER'},
+    'deployment_events': {'external_run_id': 'TEXT', 'external_run_url': 'TEXT'},
+}
+
 # Tables in an order that respects foreign keys when loading a seed.
 TABLES: tuple[str, ...] = (
     'organizations',
@@ -163,6 +184,8 @@ TABLES: tuple[str, ...] = (
     'project_environments',
     'releases',
     'deployment_events',
+    'repository_tags',
+    'repository_settings',
     'users',
     'memberships',
     'team_members',
@@ -179,6 +202,8 @@ _BOOL_COLUMNS = frozenset(
         'releasable',
         'can_deploy',
         'can_promote',
+        'terminal',
+        'allow_autonomous',
         'archived',
         'is_active',
         'is_admin',
@@ -264,6 +289,7 @@ class Store:
                 self._db.execute('PRAGMA locking_mode = EXCLUSIVE')
                 self._db.execute('PRAGMA journal_mode = WAL')
             self._db.executescript(SCHEMA)
+            self._add_missing_columns()
         except sqlite3.OperationalError as exc:
             self._db.close()
             if 'locked' in str(exc):
@@ -272,6 +298,15 @@ class Store:
                     'keeps its database to itself): stop it or use another file'
                 ) from None
             raise
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {
+                row[1] for row in self._db.execute(f'PRAGMA table_info({table})')
+            }
+            for name, kind in columns.items():
+                if name not in present:
+                    self._db.execute(f'ALTER TABLE {table} ADD COLUMN {name} {kind}')
 
     def close(self) -> None:
         """Close the database connection."""
@@ -439,6 +474,9 @@ class Store:
             organization_id,
             project_id,
         )
+
+    def project_by_id(self, project_id: str) -> Row | None:
+        return self._one('SELECT * FROM projects WHERE id = ?', project_id)
 
     def types_of_project(self, project_id: str) -> list[Row]:
         return self._all(
@@ -615,13 +653,77 @@ class Store:
         ).fetchone()
         return row is not None
 
+    def release_with_tag(self, project_id: str, tag: str) -> Row | None:
+        """The project's newest release with ``tag``, whatever its commit."""
+        return self._one(
+            'SELECT * FROM releases WHERE project_id = ? AND tag = ? '
+            'ORDER BY created_at DESC, rowid DESC LIMIT 1',
+            project_id,
+            tag,
+        )
+
+    def untagged_release(self, project_id: str, committish: str) -> Row | None:
+        """The project's newest release of ``committish`` without a tag."""
+        return self._one(
+            'SELECT * FROM releases WHERE project_id = ? AND committish = ? '
+            "AND COALESCE(tag, '') = '' ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            project_id,
+            committish,
+        )
+
+    def set_release_tag(self, release_id: str, tag: str, updated_at: str) -> None:
+        self._db.execute(
+            'UPDATE releases SET tag = ?, updated_at = ? WHERE id = ?',
+            (tag, updated_at, release_id),
+        )
+
+    def app_installed(self, project_id: str) -> bool:
+        """Whether the GitHub App is installed on the project's repository."""
+        row = self._db.execute(
+            'SELECT app_installed FROM repository_settings WHERE project_id = ?',
+            (project_id,),
+        ).fetchone()
+        return row is None or bool(row[0])
+
+    def set_app_installed(self, project_id: str, installed: bool) -> None:
+        self._db.execute(
+            'INSERT INTO repository_settings (project_id, app_installed) '
+            'VALUES (?, ?) ON CONFLICT (project_id) '
+            'DO UPDATE SET app_installed = excluded.app_installed',
+            (project_id, int(installed)),
+        )
+
+    def repository_tag(self, project_id: str, tag: str) -> str | None:
+        """The commit a project's repository tag points at, when known."""
+        row = self._db.execute(
+            'SELECT committish FROM repository_tags WHERE project_id = ? AND tag = ?',
+            (project_id, tag),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_repository_tag(self, project_id: str, tag: str, committish: str) -> None:
+        self._db.execute(
+            'INSERT INTO repository_tags (project_id, tag, committish) '
+            'VALUES (?, ?, ?) ON CONFLICT (project_id, tag) '
+            'DO UPDATE SET committish = excluded.committish',
+            (project_id, tag, committish),
+        )
+
     def insert_release(self, row: abc.Mapping[str, object]) -> None:
         self._insert('releases', row)
 
     def deployment_events(
-        self, release_id: str, environment_id: str | None = None
+        self,
+        release_id: str,
+        environment_id: str | None = None,
+        *,
+        by_time: bool = False,
     ) -> list[Row]:
-        """A release's deployment events with their environment, oldest first."""
+        """A release's deployment events with their environment.
+
+        Ordered by environment slug, then as recorded, or by timestamp with
+        ``by_time`` (events updated in place move).
+        """
         sql = (
             'SELECT d.*, e.slug AS environment_slug, e.name AS environment_name '
             'FROM deployment_events d JOIN environments e ON e.id = d.environment_id '
@@ -631,27 +733,49 @@ class Store:
         if environment_id is not None:
             sql += ' AND d.environment_id = ?'
             params.append(environment_id)
-        return self._all(sql + ' ORDER BY e.slug, d.seq', *params)
+        order = 'd.timestamp, d.seq' if by_time else 'd.seq'
+        return self._all(f'{sql} ORDER BY e.slug, {order}', *params)
 
     def insert_deployment_event(self, row: abc.Mapping[str, object]) -> None:
         self._insert('deployment_events', row)
 
-    def latest_deployments(self, project_id: str) -> list[Row]:
-        """Per environment, the project's latest deployment event and release."""
+    def deployment_event_by_run(
+        self, project_id: str, external_run_id: str
+    ) -> Row | None:
+        """The project's event recorded for ``external_run_id``, with its release."""
+        return self._one(
+            'SELECT d.*, r.tag AS release_tag FROM deployment_events d '
+            'JOIN releases r ON r.id = d.release_id '
+            'WHERE r.project_id = ? AND d.external_run_id = ? '
+            'ORDER BY d.seq DESC LIMIT 1',
+            project_id,
+            external_run_id,
+        )
+
+    def update_deployment_event(
+        self, seq: int, fields: abc.Mapping[str, object]
+    ) -> None:
+        assignments = ', '.join(f'{column} = ?' for column in fields)
+        self._db.execute(
+            f'UPDATE deployment_events SET {assignments} WHERE seq = ?',  # noqa: S608 - names are ours
+            [*fields.values(), seq],
+        )
+
+    def project_deployments(self, project_id: str) -> list[Row]:
+        """Every deployment event of a project, with its release and environment.
+
+        Oldest first (by timestamp, then as recorded).
+        """
         return self._all(
             """
-            SELECT e.slug AS environment_slug, d.timestamp, d.status,
-                   r.tag, r.committish
+            SELECT d.seq, d.timestamp, d.status, d.external_run_url,
+                   d.release_id, r.tag, r.committish,
+                   e.slug AS environment_slug
             FROM deployment_events d
             JOIN releases r ON r.id = d.release_id
             JOIN environments e ON e.id = d.environment_id
-            WHERE r.project_id = ? AND d.seq = (
-                SELECT d2.seq FROM deployment_events d2
-                JOIN releases r2 ON r2.id = d2.release_id
-                WHERE r2.project_id = r.project_id
-                  AND d2.environment_id = d.environment_id
-                ORDER BY d2.timestamp DESC, d2.seq DESC LIMIT 1)
-            ORDER BY e.sort_order
+            WHERE r.project_id = ?
+            ORDER BY d.timestamp, d.seq
             """,
             project_id,
         )

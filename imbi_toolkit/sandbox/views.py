@@ -13,26 +13,12 @@ import typing
 from collections import abc
 
 from imbi_toolkit.sandbox import store as sandbox_store
+from imbi_toolkit.sandbox import versions
 from imbi_toolkit.sandbox.clock import zulu
 
 Row = sandbox_store.Row
 Json = dict[str, typing.Any]
-
-# Edge properties never shown from an environment edge (Imbi's protected keys).
-PROTECTED_ENV_KEYS = frozenset(
-    {
-        'id',
-        'name',
-        'slug',
-        'sort_order',
-        'organization',
-        'created_at',
-        'updated_at',
-        'label_color',
-        'description',
-        'icon',
-    }
-)
+Features = versions.Features
 
 
 def _model_fields(row: Row) -> Json:
@@ -48,17 +34,47 @@ def _model_fields(row: Row) -> Json:
     }
 
 
-def organization(row: Row, counts: abc.Mapping[str, int], prefix: str = '') -> Json:
+def _raw_node(row: Row, keys: abc.Iterable[str], features: Features) -> Json:
+    # A graph node has no property for an unset value: a raw dict leaves out
+    # a null description or icon rather than showing null.
+    node = {
+        key: row[key]
+        for key in keys
+        if row[key] is not None or key not in ('description', 'icon')
+    }
+    if features.raw_timestamps_zulu:
+        for key in ('created_at', 'updated_at'):
+            if key in node:
+                node[key] = zulu(node[key])
+    return node
+
+
+_RAW_ORGANIZATION_KEYS = (
+    'id',
+    'name',
+    'slug',
+    'description',
+    'icon',
+    'tag_formats',
+    'created_at',
+    'updated_at',
+)
+
+
+def _raw_organization(row: Row, features: Features) -> Json:
+    node = _raw_node(row, _RAW_ORGANIZATION_KEYS, features)
+    if features.document_analytics_identities:
+        # Stored on every organisation created since 2.24.0.
+        node['document_analytics_identities'] = 'authors_only'
+    return node
+
+
+def organization(
+    row: Row, counts: abc.Mapping[str, int], features: Features, prefix: str = ''
+) -> Json:
     slug = row['slug']
     return {
-        'id': row['id'],
-        'name': row['name'],
-        'slug': slug,
-        'description': row['description'],
-        'icon': row['icon'],
-        'tag_formats': row['tag_formats'],
-        'created_at': row['created_at'],
-        'updated_at': row['updated_at'],
+        **_raw_organization(row, features),
         'relationships': {
             # No trailing slash, as in Imbi: following these gets a 307.
             name: {
@@ -70,90 +86,209 @@ def organization(row: Row, counts: abc.Mapping[str, int], prefix: str = '') -> J
     }
 
 
-def organization_model(row: Row) -> Json:
-    return {**_model_fields(row), 'tag_formats': row['tag_formats']}
+def organization_model(row: Row, features: Features) -> Json:
+    body = {**_model_fields(row), 'tag_formats': row['tag_formats']}
+    if features.document_analytics_identities:
+        body['document_analytics_identities'] = 'authors_only'
+    return body
 
 
-def team(row: Row, org: Row) -> Json:
-    return {**_model_fields(row), 'organization': organization_model(org)}
+def team(row: Row, org: Row, features: Features) -> Json:
+    return {**_model_fields(row), 'organization': organization_model(org, features)}
 
 
-def project_type(row: Row, org: Row) -> Json:
+def project_type(row: Row, org: Row, features: Features) -> Json:
     return {
         **_model_fields(row),
         'deployable': row['deployable'],
         'releasable': row['releasable'],
         'tag_formats': row['tag_formats'],
-        'organization': organization_model(org),
+        'organization': organization_model(org, features),
     }
 
 
-def environment(row: Row, org: Row, project_count: int, prefix: str = '') -> Json:
-    return {
-        'id': row['id'],
-        'name': row['name'],
-        'slug': row['slug'],
-        'description': row['description'],
-        'icon': row['icon'],
-        'sort_order': row['sort_order'],
-        'label_color': row['label_color'],
-        'can_deploy': row['can_deploy'],
-        'can_promote': row['can_promote'],
-        'created_at': row['created_at'],
-        'updated_at': row['updated_at'],
-        'organization': {
-            key: value for key, value in org.items() if key != 'tag_formats'
-        },
-        'relationships': {
+def environment(
+    row: Row, org: Row, project_count: int, features: Features, prefix: str = ''
+) -> Json:
+    """An environment list item: a raw graph dict."""
+    body = _raw_node(
+        row,
+        (
+            'id',
+            'name',
+            'slug',
+            'description',
+            'icon',
+            'sort_order',
+            'label_color',
+            'can_deploy',
+            'can_promote',
+        ),
+        features,
+    )
+    # The list shows `terminal` only when the node stores it (no default).
+    if features.environment_terminal and row['terminal'] is not None:
+        body['terminal'] = row['terminal']
+    if features.allow_autonomous:
+        body['allow_autonomous'] = bool(row['allow_autonomous'])
+    times = _raw_node(row, ('created_at', 'updated_at'), features)
+    body.update(
+        created_at=times['created_at'],
+        updated_at=times['updated_at'],
+        organization=_raw_organization(org, features),
+        relationships={
             'projects': {
                 'href': f'{prefix}/organizations/{org["slug"]}/projects/'
                 f'?environment={row["slug"]}',
                 'count': project_count,
             }
         },
-    }
+    )
+    return body
 
 
-def _project_environment(row: Row, org: Row) -> Json:
+def environment_node_fields(row: Row, features: Features) -> Json:
+    """An environment's own fields that a project's entry for it shows."""
+    fields: Json = {'can_deploy': row['can_deploy'], 'can_promote': row['can_promote']}
+    if features.environment_terminal:
+        fields['terminal'] = bool(row['terminal'])
+    if features.allow_autonomous:
+        fields['allow_autonomous'] = bool(row['allow_autonomous'])
+    return fields
+
+
+def _project_environment(row: Row, org: Row, features: Features) -> Json:
     entry: Json = {
         **_model_fields(row),
         'sort_order': row['sort_order'],
         'label_color': row['label_color'],
-        'can_deploy': row['can_deploy'],
-        'can_promote': row['can_promote'],
-        'organization': organization_model(org),
+        **environment_node_fields(row, features),
+        'organization': organization_model(org, features),
     }
-    # Edge properties are merged in, raw (``+00:00`` timestamps).
+    # Edge properties are merged in, raw (``+00:00`` timestamps); an edge
+    # copy of a leaked node field shows instead of the node's value.
+    protected = versions.protected_environment_keys(features)
     entry.update(
-        (key, value)
-        for key, value in row['properties'].items()
-        if key not in PROTECTED_ENV_KEYS
+        (key, value) for key, value in row['properties'].items() if key not in protected
     )
     return entry
 
 
-def current_releases(store: sandbox_store.Store, project_id: str) -> Json:
-    """Per environment slug, the release of the latest deployment event."""
-    return {
-        row['environment_slug']: {
-            'deployed_at': zulu(row['timestamp']),
-            'performed_by': None,
-            'tag': row['tag'],
-            'committish': row['committish'],
+def _deployments_by_environment(
+    store: sandbox_store.Store, project_id: str, features: Features
+) -> dict[str, tuple[Row | None, Row]]:
+    """Per environment slug, the current deployment and the newest attempt.
+
+    The current one is the newest event of any status, or, since 2.29.0,
+    the newest successful one (`None` when there is none).
+    """
+    newest: dict[str, Row] = {}
+    succeeded: dict[str, Row] = {}
+    for event in store.project_deployments(project_id):  # oldest first
+        newest[event['environment_slug']] = event
+        if event['status'] == 'success':
+            succeeded[event['environment_slug']] = event
+    if not features.latest_deployments:
+        return {slug: (event, event) for slug, event in newest.items()}
+    return {slug: (succeeded.get(slug), event) for slug, event in newest.items()}
+
+
+def current_releases(
+    store: sandbox_store.Store, project_id: str, features: Features
+) -> tuple[Json, Json]:
+    """A list item's ``current_releases`` and ``latest_deployments``."""
+    current: Json = {}
+    latest: Json = {}
+    for slug, (serving, attempt) in _deployments_by_environment(
+        store, project_id, features
+    ).items():
+        if serving is not None:
+            current[slug] = {
+                'deployed_at': zulu(serving['timestamp']),
+                'performed_by': None,
+                'tag': serving['tag'],
+                'committish': serving['committish'],
+            }
+        if serving is None or attempt['seq'] != serving['seq']:
+            latest[slug] = {
+                'status': attempt['status'],
+                'deployed_at': zulu(attempt['timestamp']),
+                'tag': attempt['tag'],
+                'committish': attempt['committish'],
+            }
+    return current, latest
+
+
+def releases_current(
+    store: sandbox_store.Store,
+    record: sandbox_store.ProjectRecord,
+    features: Features,
+) -> list[Json]:
+    """``GET …/releases/current``: one item per environment of the project."""
+    by_environment = _deployments_by_environment(store, record.row['id'], features)
+    items = []
+    for env in record.environments:  # sort_order, then name
+        serving, attempt = by_environment.get(env['slug'], (None, None))
+        release_row = (
+            store.release_by_id(serving['release_id']) if serving is not None else None
+        )
+        item: Json = {
+            'environment': {'slug': env['slug'], 'name': env['name']},
+            'release': (
+                release(release_row, features) if release_row is not None else None
+            ),
         }
-        for row in store.latest_deployments(project_id)
-    }
+        if features.latest_deployments:
+            item['latest_deployment'] = (
+                {
+                    'status': attempt['status'],
+                    'deployed_at': zulu(attempt['timestamp']),
+                    'tag': attempt['tag'],
+                    'committish': attempt['committish'],
+                }
+                if attempt is not None
+                and (serving is None or attempt['seq'] != serving['seq'])
+                else None
+            )
+        item.update(
+            current_status=serving['status'] if serving is not None else None,
+            last_event_at=zulu(serving['timestamp']) if serving is not None else None,
+            external_run_url=(
+                serving['external_run_url'] if serving is not None else None
+            ),
+            # Filled from the deployment plugin, which the sandbox has not.
+            ci_status=None,
+            performed_by=None,
+            performed_by_email=None,
+        )
+        items.append(item)
+    return items
+
+
+ProjectView = typing.Literal['list', 'get', 'mutation']
 
 
 def project(
     store: sandbox_store.Store,
     record: sandbox_store.ProjectRecord,
     org: Row,
+    features: Features,
     *,
-    with_current_releases: bool = True,
+    view: ProjectView = 'get',
     prefix: str = '',
 ) -> Json:
-    """The full ``ProjectResponse`` of one project."""
+    """The full ``ProjectResponse`` of one project.
+
+    Args:
+        store: Where the project's deployments are read from.
+        record: The project and the rows it shows.
+        org: Its organisation.
+        features: What the emulated API line shows.
+        view: `list` for a list item (with `current_releases` and, since
+            2.29.0, `latest_deployments`), `get` for the single GET (which
+            leaves both `{}` since 2.29.0), `mutation` for a PATCH answer.
+        prefix: Where the API is mounted, for the relationship links.
+    """
     row = record.row
     project_id = row['id']
     team_row = record.team
@@ -170,9 +305,13 @@ def project(
         'updated_at': zulu(row['updated_at']),
         'archived': row['archived'],
         'archived_at': zulu(row['archived_at']),
-        'team': team(team_row, org),
-        'project_types': [project_type(type_row, org) for type_row in record.types],
-        'environments': [_project_environment(env, org) for env in environments],
+        'team': team(team_row, org, features),
+        'project_types': [
+            project_type(type_row, org, features) for type_row in record.types
+        ],
+        'environments': [
+            _project_environment(env, org, features) for env in environments
+        ],
         'links': row['links'],
         'identifiers': row['identifiers'],
         'services': row['services'],
@@ -195,21 +334,44 @@ def project(
         'closed_pr_count': 0,
         'viewer_open_pr_count': 0,
         'viewer_closed_pr_count': 0,
-        'current_releases': (
-            current_releases(store, project_id) if with_current_releases else {}
-        ),
     }
+    current: Json = {}
+    latest: Json = {}
+    # The single GET computed current_releases until 2.29.0 made both maps
+    # list-only.
+    if view == 'list' or (view == 'get' and not features.latest_deployments):
+        current, latest = current_releases(store, project_id, features)
+    body['current_releases'] = current
+    if features.latest_deployments:
+        body['latest_deployments'] = latest if view == 'list' else {}
+    if view == 'list':
+        if features.list_release_summary:
+            body['release_summary'] = None
+        if features.release_drift:
+            body['drift_ranges'] = {}  # computed with slim=true only
     # Blueprint attributes are top-level extra keys.
     for key, value in row['attributes'].items():
         body.setdefault(key, value)
     return body
 
 
-def project_slim(store: sandbox_store.Store, row: Row) -> Json:
+def project_slim(store: sandbox_store.Store, row: Row, features: Features) -> Json:
     """The ``slim=true`` list item: only what a projects list page reads."""
     project_id = row['id']
     team_row = store.team_by_id(row['team_id'])
-    return {
+    environments = []
+    for env in store.environments_of_project(project_id):
+        ref = {
+            'name': env['name'],
+            'slug': env['slug'],
+            'label_color': env['label_color'],
+            'sort_order': env['sort_order'],
+        }
+        if features.environment_terminal:
+            ref['terminal'] = bool(env['terminal'])
+        environments.append(ref)
+    current, latest = current_releases(store, project_id, features)
+    body: Json = {
         'id': project_id,
         'name': row['name'],
         'slug': row['slug'],
@@ -226,26 +388,23 @@ def project_slim(store: sandbox_store.Store, row: Row) -> Json:
             }
             for type_row in store.types_of_project(project_id)
         ],
-        'environments': [
-            {
-                'name': env['name'],
-                'slug': env['slug'],
-                'label_color': env['label_color'],
-                'sort_order': env['sort_order'],
-            }
-            for env in store.environments_of_project(project_id)
-        ],
+        'environments': environments,
         'open_pr_count': 0,
         'closed_pr_count': 0,
         'viewer_open_pr_count': 0,
         'viewer_closed_pr_count': 0,
-        'current_releases': current_releases(store, project_id),
+        'current_releases': current,
         'release_summary': None,
     }
+    if features.latest_deployments:
+        body['latest_deployments'] = latest
+    if features.release_drift:
+        body['drift_ranges'] = {}  # no drift data in the sandbox
+    return body
 
 
-def release(row: Row) -> Json:
-    return {
+def release(row: Row, features: Features) -> Json:
+    body = {
         'id': row['id'],
         'project_id': row['project_id'],
         'tag': row['tag'],
@@ -257,36 +416,46 @@ def release(row: Row) -> Json:
         'updated_at': zulu(row['updated_at']),
         'created_by': row['created_by'],
     }
+    if features.release_drift:
+        # Set by CI drift ingestion only, which the sandbox does not have.
+        body['drift_detected'] = None
+        body['drift_checked_at'] = None
+    return body
+
+
+def deployment_event(event: Row, features: Features) -> Json:
+    stored = features.external_run_url  # before 2.18.0 nothing was kept
+    body: Json = {
+        'timestamp': zulu(event['timestamp']),
+        'status': event['status'],
+        'note': event['note'],
+        'external_run_id': event['external_run_id'] if stored else None,
+        'external_run_url': event['external_run_url'] if stored else None,
+        # Filled only by the server's own resync/deploy paths.
+        'performed_by': None,
+    }
+    if features.event_credential:
+        body['credential'] = None
+    return body
 
 
 def deployment_edge(
-    environment_slug: str, environment_name: str, events: list[Row]
+    environment_slug: str, environment_name: str, events: list[Row], features: Features
 ) -> Json:
     return {
         'environment': {'slug': environment_slug, 'name': environment_name},
-        'deployments': [
-            {
-                'timestamp': zulu(event['timestamp']),
-                'status': event['status'],
-                'note': event['note'],
-                # Filled only by the server's own resync/deploy paths.
-                'external_run_id': None,
-                'external_run_url': None,
-                'performed_by': None,
-            }
-            for event in events
-        ],
+        'deployments': [deployment_event(event, features) for event in events],
         'current_status': events[-1]['status'] if events else None,
     }
 
 
-def deployment_edges(events: list[Row]) -> list[Json]:
+def deployment_edges(events: list[Row], features: Features) -> list[Json]:
     """Group a release's events (ordered by environment slug) into edges."""
     grouped: dict[str, list[Row]] = {}
     for event in events:
         grouped.setdefault(event['environment_slug'], []).append(event)
     return [
-        deployment_edge(slug, rows[0]['environment_name'], rows)
+        deployment_edge(slug, rows[0]['environment_name'], rows, features)
         for slug, rows in grouped.items()
     ]
 

@@ -65,7 +65,7 @@ async def billing_api(project_id: ProjectLookup) -> str:
 
 @pytest.fixture(scope='session')
 def sandbox_2_11(
-    imbi_sandbox_factory: abc.Callable[..., SandboxProcess],
+    _imbi_sandboxes: abc.Callable[[str], SandboxProcess],
 ) -> SandboxProcess:
-    """A demo sandbox emulating API 2.11 (``plugin_slug``)."""
-    return imbi_sandbox_factory(api_version='2.11')
+    """The session's demo sandbox emulating API 2.11 (``plugin_slug``)."""
+    return _imbi_sandboxes('2.11')

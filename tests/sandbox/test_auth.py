@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from imbi_toolkit.testing import SandboxProcess
+
 
 async def test_status_needs_no_token(anonymous: httpx.AsyncClient) -> None:
     response = await anonymous.get('/status')
@@ -31,7 +33,10 @@ async def test_missing_credentials_is_401_with_www_authenticate(
     ('token', 'detail'),
     [
         ('not-a-jwt', 'Invalid token'),
-        ('ik_short_secret', 'Invalid API key format'),
+        # Only a key without three parts is malformed; any other unknown key
+        # fails its lookup.
+        ('ik_short_secret', 'Invalid or revoked API key'),
+        ('ik_nosecret', 'Invalid API key format'),
         ('ik_' + 'a' * 32 + '_secret', 'Invalid or revoked API key'),
     ],
 )
@@ -95,3 +100,22 @@ async def test_malformed_json_is_422_even_without_a_token(
     [error] = response.json()['detail']
     assert error['type'] == 'json_invalid'
     assert error['loc'][0] == 'body'
+
+
+async def test_an_issued_key_is_revoked_by_a_reset(
+    imbi_sandbox: SandboxProcess, http: httpx.AsyncClient
+) -> None:
+    issued = await http.post('/_sandbox/api-keys', json={'email': 'bob@example.com'})
+    assert issued.status_code == 201
+    headers = {'authorization': f'Bearer {issued.json()["key"]}'}
+    assert (await http.get('/users/me', headers=headers)).json()['email'] == (
+        'bob@example.com'
+    )
+    unknown = await http.post('/_sandbox/api-keys', json={'email': 'nobody@x'})
+    assert unknown.status_code == 404
+    imbi_sandbox.reset()
+    revoked = await http.get('/users/me', headers=headers)
+    assert (revoked.status_code, revoked.json()) == (
+        401,
+        {'detail': 'Invalid or revoked API key'},
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from imbi_toolkit.testing import SandboxProcess
+from imbi_toolkit.testing import API_VERSIONS, SandboxProcess
 
 
 def _identity_params(spec: dict[str, object]) -> list[str]:
@@ -35,6 +36,7 @@ def test_openapi_2_11(sandbox_2_11: SandboxProcess) -> None:
     assert _identity_params(spec) == ['plugin_slug', 'subject']
 
 
+@pytest.mark.parametrize('imbi_api_version', API_VERSIONS)
 async def test_every_documented_route_is_served(
     http: httpx.AsyncClient, anonymous: httpx.AsyncClient
 ) -> None:

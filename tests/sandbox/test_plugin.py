@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib.metadata
+import pathlib
 import subprocess
 import sys
 
-from imbi_toolkit.testing import SandboxProcess
+import httpx
+import pytest
+
+from imbi_toolkit.testing import API_VERSIONS, SandboxProcess
 
 
 def test_plugin_is_registered_through_pytest11() -> None:
@@ -32,3 +36,44 @@ def test_fixture_object_hides_tokens(imbi_sandbox: SandboxProcess) -> None:
     assert imbi_sandbox.token not in text
     assert imbi_sandbox.readonly_token not in text
     assert imbi_sandbox.env()['IMBI_CLIENT_API_TOKEN'] == imbi_sandbox.token
+
+
+def test_imbi_sandbox_emulates_2_16_by_default(imbi_sandbox: SandboxProcess) -> None:
+    assert imbi_sandbox.api_version == '2.16'
+
+
+@pytest.mark.imbi_api_version('2.41')
+def test_the_marker_picks_the_api_line(
+    imbi_sandbox: SandboxProcess, imbi_api_version: str
+) -> None:
+    assert imbi_api_version == imbi_sandbox.api_version == '2.41'
+    spec = httpx.get(imbi_sandbox.base_url + '/openapi.json').json()
+    assert spec['info']['version'] == '2.41.0'
+
+
+@pytest.mark.parametrize('imbi_api_version', API_VERSIONS)
+def test_parametrizing_the_line_runs_on_each(
+    imbi_sandbox: SandboxProcess, imbi_api_version: str
+) -> None:
+    assert imbi_sandbox.api_version == imbi_api_version
+
+
+def test_an_unknown_line_is_a_clear_usage_error(tmp_path: pathlib.Path) -> None:
+    (tmp_path / 'test_line.py').write_text(
+        'import pytest\n\n\n'
+        "@pytest.mark.imbi_api_version('2.99')\n"
+        'def test_it(imbi_sandbox):\n'
+        '    pass\n'
+    )
+    result = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:randomly', str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert (
+        "imbi_api_version must be one of 2.11, 2.16, 2.30, 2.41, not '2.99'"
+        in result.stdout
+    )

@@ -47,6 +47,69 @@ async def remove_fault(request: requests.Request) -> responses.Response:
     return responses.Response(status_code=204)
 
 
+class RepositoryTag(pydantic.BaseModel):
+    """A tag in a project's repository, for a release created by tag alone."""
+
+    model_config = pydantic.ConfigDict(extra='forbid')
+
+    committish: str = pydantic.Field(pattern=r'^[0-9a-fA-F]{7,40}$')
+
+
+async def set_repository_tag(request: requests.Request) -> responses.Response:
+    body = await bodies.read(request)
+    sandbox = _require_admin(request)
+    data = bodies.model(body, RepositoryTag)
+    project_id = request.path_params['project_id']
+    if sandbox.store.project_by_id(project_id) is None:
+        raise errors.ApiError(404, f'Project {project_id!r} not found')
+    with sandbox.store.transaction():
+        sandbox.store.set_repository_tag(
+            project_id, request.path_params['tag'], data.committish
+        )
+    return responses.Response(status_code=204)
+
+
+class GitHubApp(pydantic.BaseModel):
+    """Whether the GitHub App is installed on a project's repository."""
+
+    model_config = pydantic.ConfigDict(extra='forbid')
+
+    installed: bool
+
+
+async def set_github_app(request: requests.Request) -> responses.Response:
+    body = await bodies.read(request)
+    sandbox = _require_admin(request)
+    data = bodies.model(body, GitHubApp)
+    project_id = request.path_params['project_id']
+    if sandbox.store.project_by_id(project_id) is None:
+        raise errors.ApiError(404, f'Project {project_id!r} not found')
+    with sandbox.store.transaction():
+        sandbox.store.set_app_installed(project_id, data.installed)
+    return responses.Response(status_code=204)
+
+
+class ApiKeyRequest(pydantic.BaseModel):
+    """An API key for a seeded user, optionally narrowed to some permissions."""
+
+    model_config = pydantic.ConfigDict(extra='forbid')
+
+    email: str
+    scopes: list[str] = []
+
+
+async def issue_api_key(request: requests.Request) -> responses.Response:
+    body = await bodies.read(request)
+    sandbox = _require_admin(request)
+    data = bodies.model(body, ApiKeyRequest)
+    if sandbox.store.user(data.email) is None:
+        raise errors.ApiError(404, f'User {data.email!r} not found')
+    token = sandbox.auth.issue(data.email, data.scopes)
+    return responses.JSONResponse(
+        {'key': token, 'email': data.email, 'scopes': data.scopes}, status_code=201
+    )
+
+
 async def reset(request: requests.Request) -> responses.Response:
     sandbox = _require_admin(request)
     sandbox.reset()
@@ -59,4 +122,13 @@ ROUTES = [
     routing.Route('/_sandbox/faults', clear_faults, methods=['DELETE']),
     routing.Route('/_sandbox/faults/{rule_id}', remove_fault, methods=['DELETE']),
     routing.Route('/_sandbox/reset', reset, methods=['POST']),
+    routing.Route(
+        '/_sandbox/projects/{project_id}/tags/{tag}',
+        set_repository_tag,
+        methods=['PUT'],
+    ),
+    routing.Route(
+        '/_sandbox/projects/{project_id}/github-app', set_github_app, methods=['PUT']
+    ),
+    routing.Route('/_sandbox/api-keys', issue_api_key, methods=['POST']),
 ]

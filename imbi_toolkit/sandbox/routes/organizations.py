@@ -14,7 +14,10 @@ async def list_organizations(request: requests.Request) -> responses.Response:
     return responses.JSONResponse(
         [
             views.organization(
-                row, store.organization_counts(row['id']), sandbox.config.prefix
+                row,
+                store.organization_counts(row['id']),
+                sandbox.config.features,
+                sandbox.config.prefix,
             )
             for row in store.organizations()
         ]
@@ -32,6 +35,7 @@ async def get_organization(request: requests.Request) -> responses.Response:
         views.organization(
             row,
             sandbox.store.organization_counts(row['id']),
+            sandbox.config.features,
             sandbox.config.prefix,
         )
     )
@@ -47,7 +51,11 @@ async def list_environments(request: requests.Request) -> responses.Response:
     return responses.JSONResponse(
         [
             views.environment(
-                row, org, counts.get(row['slug'], 0), sandbox.config.prefix
+                row,
+                org,
+                counts.get(row['slug'], 0),
+                sandbox.config.features,
+                sandbox.config.prefix,
             )
             for row in sandbox.store.environments(org['id'])
         ]

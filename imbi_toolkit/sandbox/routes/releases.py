@@ -7,12 +7,13 @@ import typing
 import pydantic
 from starlette import requests, responses, routing
 
-from imbi_toolkit.sandbox import bodies, clock, context, errors, ids, views
+from imbi_toolkit.sandbox import bodies, clock, context, errors, ids, versions, views
 from imbi_toolkit.sandbox.store import Row
 
 DeploymentStatus = typing.Literal[
     'pending', 'in_progress', 'success', 'failed', 'rolled_back'
 ]
+Committish = typing.Annotated[str, pydantic.Field(pattern=r'^[0-9a-f]{7}$')]
 
 
 class ReleaseLink(pydantic.BaseModel):
@@ -27,11 +28,35 @@ class ReleaseCreate(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra='forbid')
 
     tag: str | None = None
-    committish: typing.Annotated[str, pydantic.Field(pattern=r'^[0-9a-f]{7}$')]
+    committish: Committish
     title: str
     description: str | None = None
     links: list[ReleaseLink] = []
     created_by: str | None = None
+
+
+class ReleaseCreateByTag(pydantic.BaseModel):
+    """The create-release body since 2.32.3: a tag may stand for the commit."""
+
+    model_config = pydantic.ConfigDict(extra='forbid')
+
+    tag: str | None = None
+    committish: Committish | None = None
+    title: str
+    description: str | None = None
+    links: list[ReleaseLink] = []
+    created_by: str | None = None
+
+    @pydantic.field_validator('tag', mode='before')
+    @classmethod
+    def _empty_tag_is_none(cls, value: object) -> object:
+        return None if value == '' else value
+
+    @pydantic.model_validator(mode='after')
+    def _names_a_revision(self) -> ReleaseCreateByTag:
+        if self.committish is None and self.tag is None:
+            raise ValueError('one of committish or tag is required')
+        return self
 
 
 class DeploymentEventInput(pydantic.BaseModel):
@@ -39,8 +64,14 @@ class DeploymentEventInput(pydantic.BaseModel):
 
     status: DeploymentStatus
     note: str | None = None
-    # Accepted and not stored, like the real endpoint.
+    # Accepted and not stored before 2.18.0.
     external_run_id: str | None = None
+
+
+class DeploymentEventInputWithUrl(DeploymentEventInput):
+    """The deployment event body since 2.18.0 (a free string, not a URL)."""
+
+    external_run_url: str | None = None
 
 
 def _project(
@@ -78,30 +109,130 @@ async def list_releases(request: requests.Request) -> responses.Response:
         committish=request.query_params.get('committish'),
         tag=request.query_params.get('tag'),
     )
-    return responses.JSONResponse([views.release(row) for row in rows])
+    features = sandbox.config.features
+    return responses.JSONResponse([views.release(row, features) for row in rows])
+
+
+async def list_current_releases(request: requests.Request) -> responses.Response:
+    sandbox = context.of(request)
+    sandbox.auth.require(request, 'project:read')
+    project_id = request.path_params['project_id']
+    found = _project(sandbox, request)
+    if found is None:
+        raise errors.ApiError(404, f'Project {project_id!r} not found')
+    record = sandbox.store.project_record(found[1])
+    return responses.JSONResponse(
+        views.releases_current(sandbox.store, record, sandbox.config.features)
+    )
+
+
+def _resolve_tag(sandbox: context.Sandbox, project: Row, tag: str) -> str:
+    """The commit a tag points at, as the project's deployment plugin says.
+
+    The sandbox's repository knows the tags set with ``/_sandbox/`` and those
+    of the project's releases; a project without an integration has no
+    deployment plugin at all.
+
+    Raises:
+        ApiError: 422 when the tag does not resolve; 403 with a `detail`
+            object when the GitHub App is not installed on the repository.
+    """
+    committish = None
+    if project['services']:
+        if not sandbox.store.app_installed(project['id']):
+            raise _app_not_installed(project)
+        committish = sandbox.store.repository_tag(project['id'], tag)
+        if committish is None:
+            tagged = sandbox.store.release_with_tag(project['id'], tag)
+            committish = tagged['committish'] if tagged is not None else None
+    if committish is None:
+        raise errors.ApiError(
+            422,
+            f'Could not resolve tag {tag!r} to a commit for project '
+            f'{project["id"]!r}; supply committish explicitly',
+        )
+    return committish[:7].lower()
+
+
+def _app_not_installed(project: Row) -> errors.ApiError:
+    # The app-wide handler's answer to PluginInstallationMissing (2.31.0).
+    repository = str(project['links'].get('github-repository', ''))
+    owner_repo = '/'.join(repository.rstrip('/').split('/')[-2:])
+    integration = project['services'][0].get('integration_slug', 'github')
+    return errors.ApiError(
+        403,
+        {
+            'error': 'app_not_installed',
+            'message': f'The GitHub App is not installed on {owner_repo}; '
+            'install it on the repository and try again',
+            'owner_repo': owner_repo,
+            'integration_slug': integration,
+        },
+    )
+
+
+def _conflict(
+    sandbox: context.Sandbox, project_id: str, committish: str, tag: str | None
+) -> Row | bool | None:
+    """The existing release a create matches: a row, `True` when only known
+    to exist, or `None`."""
+    store = sandbox.store
+    conflict = sandbox.config.features.release_conflict
+    if conflict == 'committish_tag':
+        return store.release_exists(project_id, committish, tag) or None
+    if tag:
+        return store.release_with_tag(project_id, tag) or (
+            store.untagged_release(project_id, committish)
+            if conflict == 'idempotent'
+            else None
+        )
+    return store.untagged_release(project_id, committish)
 
 
 async def create_release(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
+    features = sandbox.config.features
     body = await bodies.read(request)
     principal = sandbox.auth.require(request, 'project:write')
-    data = bodies.model(body, ReleaseCreate)
+    data: ReleaseCreate | ReleaseCreateByTag
+    if features.release_conflict == 'idempotent':
+        data = bodies.model(body, ReleaseCreateByTag)
+    else:
+        data = bodies.model(body, ReleaseCreate)
     project_id = request.path_params['project_id']
-    if _project(sandbox, request) is None:
+    found = _project(sandbox, request)
+    if found is None:
         raise errors.ApiError(404, f'Project {project_id!r} not found')
+    committish = data.committish
+    if committish is None:
+        assert data.tag is not None  # the model requires one of them
+        # Resolved before the duplicate check, as the real server does.
+        committish = _resolve_tag(sandbox, found[1], data.tag)
     store = sandbox.store
     with store.transaction():
-        if store.release_exists(project_id, data.committish, data.tag):
+        existing = _conflict(sandbox, project_id, committish, data.tag)
+        if existing is not None and features.release_conflict != 'idempotent':
+            first, second = (
+                (f'committish={committish!r}', f'tag={data.tag!r}')
+                if features.release_conflict == 'committish_tag'
+                else (f'tag={data.tag!r}', f'committish={committish!r}')
+            )
             raise errors.ApiError(
                 409,
-                f'Release committish={data.committish!r} tag={data.tag!r}'
-                f' already exists for project {project_id!r}',
+                f'Release {first} {second} already exists for project {project_id!r}',
             )
+        if isinstance(existing, dict):
+            if data.tag and not existing['tag']:
+                # An untagged release of the commit is adopted: it gets the tag.
+                now = clock.now()
+                store.set_release_tag(existing['id'], data.tag, now)
+                existing = {**existing, 'tag': data.tag, 'updated_at': now}
+            return responses.JSONResponse(views.release(existing, features))
         now = clock.now()
         row = {
             'id': ids.nanoid(),
             'project_id': project_id,
-            'committish': data.committish,
+            'committish': committish,
             'tag': data.tag,
             'title': data.title,
             'description': data.description,
@@ -111,21 +242,77 @@ async def create_release(request: requests.Request) -> responses.Response:
             'updated_at': now,
         }
         store.insert_release(row)
-    return responses.JSONResponse(views.release(row), status_code=201)
+    return responses.JSONResponse(views.release(row, features), status_code=201)
 
 
 async def get_release(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
     sandbox.auth.require(request, 'project:read')
     _, release = _release_or_404(sandbox, request)
-    return responses.JSONResponse(views.release(release))
+    return responses.JSONResponse(views.release(release, sandbox.config.features))
+
+
+def _record_event(
+    sandbox: context.Sandbox,
+    release: Row,
+    environment: Row,
+    data: DeploymentEventInput,
+) -> str | None:
+    """Store one deployment event; return its timestamp, or `None` for a no-op."""
+    store = sandbox.store
+    features = sandbox.config.features
+    url = getattr(data, 'external_run_url', None)
+    run_id = data.external_run_id if features.external_run_url else None
+    existing = (
+        store.deployment_event_by_run(release['project_id'], run_id)
+        if features.deployment_dedup == 'project' and run_id is not None
+        else None
+    )
+    if existing is None:
+        timestamp = clock.now()
+        store.insert_deployment_event(
+            {
+                'release_id': release['id'],
+                'environment_id': environment['id'],
+                'timestamp': timestamp,
+                'status': data.status,
+                'note': data.note,
+                'external_run_id': run_id,
+                'external_run_url': url,
+            }
+        )
+        return timestamp
+    # One record per (project, run id): a repeat updates it, and may move it
+    # to another environment or release (a tagged release keeps it).
+    release_id = release['id']
+    if existing['release_tag'] and not release['tag']:
+        release_id = existing['release_id']
+    changes = {
+        'release_id': release_id,
+        'environment_id': environment['id'],
+        'status': data.status,
+        'note': data.note,  # a missing note clears it
+        # A missing URL keeps the stored one.
+        'external_run_url': url if url is not None else existing['external_run_url'],
+    }
+    if all(existing[key] == value for key, value in changes.items()):
+        return None  # an identical replay writes nothing
+    changes['timestamp'] = clock.now()
+    store.update_deployment_event(existing['seq'], changes)
+    return typing.cast(str, changes['timestamp'])
 
 
 async def record_deployment(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
+    features = sandbox.config.features
     body = await bodies.read(request)
     sandbox.auth.require(request, 'project:write')
-    data = bodies.model(body, DeploymentEventInput)
+    data: DeploymentEventInput = bodies.model(
+        body,
+        DeploymentEventInputWithUrl
+        if features.external_run_url
+        else DeploymentEventInput,
+    )
     org, release = _release_or_404(sandbox, request)
     env_slug = request.path_params['env_slug']
     store = sandbox.store
@@ -135,36 +322,41 @@ async def record_deployment(request: requests.Request) -> responses.Response:
             422, f'Environment {env_slug!r} not found in organization {org["slug"]!r}'
         )
     with store.transaction():
-        timestamp = clock.now()
-        # No de-duplication: every POST appends an event, retries included.
-        store.insert_deployment_event(
-            {
-                'release_id': release['id'],
-                'environment_id': environment['id'],
-                'timestamp': timestamp,
-                'status': data.status,
-                'note': data.note,
-            }
-        )
-        if data.status == 'success' and sandbox.config.api_version != '2.11':
+        timestamp = _record_event(sandbox, release, environment, data)
+        if (
+            timestamp is not None
+            and data.status == 'success'
+            and features.moves_current_release
+        ):
             # Since 2.16.1 a success moves the project's current release.
             store.set_current_release(
                 release['project_id'], environment['id'], release['id'], timestamp
             )
-    events = store.deployment_events(release['id'], environment['id'])
+    events = store.deployment_events(
+        release['id'],
+        environment['id'],
+        by_time=features.deployment_dedup == 'project',
+    )
     return responses.JSONResponse(
-        views.deployment_edge(environment['slug'], environment['name'], events)
+        views.deployment_edge(
+            environment['slug'], environment['name'], events, features
+        )
     )
 
 
 async def get_deployment(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
+    features = sandbox.config.features
     sandbox.auth.require(request, 'project:read')
     org, release = _release_or_404(sandbox, request)
     env_slug = request.path_params['env_slug']
     environment = sandbox.store.environment(org['id'], env_slug)
     events = (
-        sandbox.store.deployment_events(release['id'], environment['id'])
+        sandbox.store.deployment_events(
+            release['id'],
+            environment['id'],
+            by_time=features.deployment_dedup == 'project',
+        )
         if environment is not None
         else []
     )
@@ -175,30 +367,46 @@ async def get_deployment(request: requests.Request) -> responses.Response:
             f' environment {env_slug!r} not found',
         )
     return responses.JSONResponse(
-        views.deployment_edge(environment['slug'], environment['name'], events)
+        views.deployment_edge(
+            environment['slug'], environment['name'], events, features
+        )
     )
 
 
 async def list_deployments(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
+    features = sandbox.config.features
     sandbox.auth.require(request, 'project:read')
     _, release = _release_or_404(sandbox, request)
-    events = sandbox.store.deployment_events(release['id'])
-    return responses.JSONResponse(views.deployment_edges(events))
+    events = sandbox.store.deployment_events(
+        release['id'], by_time=features.deployment_dedup == 'project'
+    )
+    return responses.JSONResponse(views.deployment_edges(events, features))
 
 
 _RELEASES = '/organizations/{org_slug}/projects/{project_id}/releases/'
 _RELEASE = _RELEASES + '{release_id}'
 
-ROUTES = [
-    routing.Route(_RELEASES, list_releases, methods=['GET']),
-    routing.Route(_RELEASES, create_release, methods=['POST']),
-    routing.Route(_RELEASE, get_release, methods=['GET']),
-    routing.Route(_RELEASE + '/environments', list_deployments, methods=['GET']),
-    routing.Route(
-        _RELEASE + '/environments/{env_slug}', get_deployment, methods=['GET']
-    ),
-    routing.Route(
-        _RELEASE + '/environments/{env_slug}', record_deployment, methods=['POST']
-    ),
-]
+
+def routes(features: versions.Features) -> list[routing.BaseRoute]:
+    """The release routes of an API line."""
+    table: list[routing.BaseRoute] = [
+        routing.Route(_RELEASES, list_releases, methods=['GET']),
+        routing.Route(_RELEASES, create_release, methods=['POST']),
+    ]
+    if features.releases_current:
+        # Before the release route, which would take `current` for an id.
+        table.append(
+            routing.Route(_RELEASES + 'current', list_current_releases, methods=['GET'])
+        )
+    table += [
+        routing.Route(_RELEASE, get_release, methods=['GET']),
+        routing.Route(_RELEASE + '/environments', list_deployments, methods=['GET']),
+        routing.Route(
+            _RELEASE + '/environments/{env_slug}', get_deployment, methods=['GET']
+        ),
+        routing.Route(
+            _RELEASE + '/environments/{env_slug}', record_deployment, methods=['POST']
+        ),
+    ]
+    return table

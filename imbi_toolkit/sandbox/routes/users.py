@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette import requests, responses, routing
 
-from imbi_toolkit.sandbox import bodies, context, errors, views
+from imbi_toolkit.sandbox import auth, bodies, context, errors, versions, views
 
 
 async def me(request: requests.Request) -> responses.Response:
@@ -13,10 +13,30 @@ async def me(request: requests.Request) -> responses.Response:
     row = sandbox.store.user(principal.email)
     if row is None:
         raise errors.ApiError(401, 'User not found')
-    body = views.user(row, sandbox.store.memberships(principal.email))
+    memberships = sandbox.store.memberships(principal.email)
+    if sandbox.config.features.membership_permissions:
+        # What the role grants in that organisation (2.40.0).
+        memberships = [
+            {
+                **membership,
+                'permissions': sorted(
+                    auth.ROLE_PERMISSIONS.get(membership['role'], ())
+                ),
+            }
+            for membership in memberships
+        ]
+    body = views.user(row, memberships)
     body['permissions'] = sorted(principal.permissions)
     body['teams'] = sandbox.store.teams_of_user(principal.email)
     return responses.JSONResponse(body)
+
+
+async def my_permissions(request: requests.Request) -> responses.Response:
+    """`GET /users/me/permissions` (2.38.0): any principal, service accounts too."""
+    principal = context.of(request).auth.authenticate(request)
+    return responses.JSONResponse(
+        {'is_admin': principal.is_admin, 'permissions': sorted(principal.permissions)}
+    )
 
 
 async def by_identity(request: requests.Request) -> responses.Response:
@@ -37,7 +57,14 @@ async def by_identity(request: requests.Request) -> responses.Response:
     return responses.JSONResponse(views.user(row, sandbox.store.memberships(emails[0])))
 
 
-ROUTES = [
-    routing.Route('/users/me', me, methods=['GET']),
-    routing.Route('/users/by-identity', by_identity, methods=['GET']),
-]
+def routes(features: versions.Features) -> list[routing.BaseRoute]:
+    """The user routes of an API line."""
+    table: list[routing.BaseRoute] = [
+        routing.Route('/users/me', me, methods=['GET']),
+        routing.Route('/users/by-identity', by_identity, methods=['GET']),
+    ]
+    if features.me_permissions:
+        table.append(
+            routing.Route('/users/me/permissions', my_permissions, methods=['GET'])
+        )
+    return table
