@@ -7,12 +7,6 @@ runs the same scenario against a sandbox over a real socket and compares step
 by step (see `comparison.py`); every difference must be listed, with a reason,
 in `allowed-differences.toml`.
 
-PENDING: the sandbox does not emulate 2.41 yet (tracker issue 13). Until
-`--api-version 2.41` exists, the 2.41 case runs against the sandbox's highest
-version and is marked xfail(strict): it fails today, and the mark drops by
-itself the day `imbi_toolkit.sandbox.config.API_VERSIONS` gains '2.41', from
-when on it must pass.
-
 `IMBI_CONFORMANCE_RECORDING=FILE` compares against another recording (a fresh
 one from `make conformance`) instead of the committed one.
 """
@@ -32,7 +26,6 @@ from collections import abc
 
 import pytest
 
-from imbi_toolkit.sandbox import config as sandbox_config
 from imbi_toolkit.sandbox.process import SandboxProcess
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -59,30 +52,6 @@ recorder = _load(
 )
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split('.'))
-
-
-def _sandbox_version(recorded: str) -> str:
-    """The sandbox line to compare with: the recorded one, else the highest."""
-    if recorded in sandbox_config.API_VERSIONS:
-        return recorded
-    return max(sandbox_config.API_VERSIONS, key=_version_key)
-
-
-def _pending(recorded: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(
-        recorded not in sandbox_config.API_VERSIONS,
-        reason=(
-            f'PENDING issue 13: the sandbox has no --api-version {recorded} yet, so '
-            f'this compares {_sandbox_version(recorded)} with the {recorded} recording'
-        ),
-        strict=True,
-        # Only the comparison may fail; a scenario that breaks is an error.
-        raises=AssertionError,
-    )
-
-
 def _recording(recorded: str) -> dict[str, typing.Any]:
     path = pathlib.Path(
         os.environ.get('IMBI_CONFORMANCE_RECORDING') or RECORDINGS[recorded]
@@ -92,12 +61,12 @@ def _recording(recorded: str) -> dict[str, typing.Any]:
     )
 
 
-@pytest.mark.parametrize('recorded', [pytest.param('2.41', marks=_pending('2.41'))])
+@pytest.mark.parametrize('recorded', ['2.41'])
 def test_sandbox_matches_the_recorded_real_server(
     recorded: str, imbi_sandbox_factory: abc.Callable[..., SandboxProcess]
 ) -> None:
     expected = _recording(recorded)
-    version = _sandbox_version(recorded)
+    version = recorded
     # A sandbox of its own: the scenario writes releases and a PATCH.
     sandbox = imbi_sandbox_factory(api_version=version)
     actual = recorder.record(sandbox.base_url, sandbox.token, org='engineering')
