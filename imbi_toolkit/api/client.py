@@ -640,6 +640,34 @@ class Imbi(lean.LeanAsyncClient):
             )
         return await self.get_project(org_slug, str(matches[0]['id']))
 
+    async def get_project_schema(
+        self, org_slug: str, project_id: str
+    ) -> JSONObject | None:
+        """Return the project's blueprint schema, or `None` where not published.
+
+        Returns:
+            `sections`, each with `properties` (attribute name → JSON Schema)
+            and, from API 2.40, `required`; `None` when the server has no
+            such endpoint (docs/imbi-api.md#schema).
+
+        Raises:
+            ImbiStatusError: When the server answers with another error.
+            ImbiTransportError: When the server cannot be reached.
+        """
+        url = paths.build(
+            '/organizations/{org_slug}/projects/{project_id}/schema',
+            org_slug=org_slug,
+            project_id=project_id,
+        )
+        try:
+            return await self._get_json(url, dict)
+        except errors.NotFoundError as error:
+            # A missing project says so in its detail; a missing endpoint is
+            # Starlette's bare 'Not Found'.
+            if error.detail in (None, 'Not Found'):
+                return None
+            raise
+
     async def list_releases(
         self,
         org_slug: str,

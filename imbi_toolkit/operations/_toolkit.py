@@ -14,6 +14,7 @@ import dataclasses
 import http
 import logging
 import typing
+import weakref
 from collections import abc
 
 import httpx
@@ -21,8 +22,10 @@ import httpx
 from imbi_toolkit.api import errors, retries
 from imbi_toolkit.api.client import short_committish
 from imbi_toolkit.errors import ToolkitError
+from imbi_toolkit.operations import _schema
 from imbi_toolkit.operations._history import History, NotUndoableError
 from imbi_toolkit.patching import validation
+from imbi_toolkit.patching.document import CORE_KEYS
 from imbi_toolkit.plugins import calling
 from imbi_toolkit.plugins import manager as manager_module
 from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
@@ -31,6 +34,9 @@ if typing.TYPE_CHECKING:
     from imbi_toolkit.api import Imbi
 
 LOGGER = logging.getLogger(__name__)
+
+# Clients whose server publishes no project schemas: said once, then skipped.
+_WITHOUT_SCHEMAS: weakref.WeakSet[Imbi] = weakref.WeakSet()
 
 # Who answered an identity lookup of the caller's own subject.
 _HOST = 'imbi-toolkit (GET /users/by-identity)'
@@ -96,6 +102,10 @@ class Toolkit:
         history: Where to keep every write made through this toolkit (see
             `undo`); `None` keeps nothing. Keeping a patch costs a read of
             the project before it, unless the caller passes `before=`.
+        check_schema: Check blueprint attributes against the project's
+            schema before a patch that changes them is sent (one read of
+            the schema per such patch; skipped, with one warning per client,
+            where the server does not publish schemas).
 
     Examples:
         >>> async with Imbi.from_settings(Settings()) as client:
@@ -116,9 +126,11 @@ class Toolkit:
         *,
         plugin_manager: manager_module.PluginManager | None = None,
         history: History | None = None,
+        check_schema: bool = True,
     ) -> None:
         self.client = client
         self.history = history
+        self.check_schema = check_schema
         self._manager = plugin_manager
         # Set once `imbi_client_created` has run: the fast path of every call.
         self._ready: manager_module.PluginManager | None = None
@@ -459,7 +471,25 @@ class Toolkit:
         # Checked after the plugins had their say, so what they add is checked
         # too; a malformed pointer would otherwise be a 500 from the server.
         validation.validate(prepared)
+        if self.check_schema and _schema.touches_attributes(prepared, CORE_KEYS):
+            await self._check_schema(org_slug, project_id, prepared)
         return prepared
+
+    async def _check_schema(
+        self, org_slug: str, project_id: str, patch: list[JSONObject]
+    ) -> None:
+        if self.client in _WITHOUT_SCHEMAS:
+            return
+        published = await self.client.get_project_schema(org_slug, project_id)
+        if published is None:
+            _WITHOUT_SCHEMAS.add(self.client)
+            LOGGER.warning(
+                'The Imbi API at %s publishes no project schemas (before 2.16.1): '
+                'blueprint attributes are not checked before sending',
+                errors.safe_url(self.client.base_url),
+            )
+            return
+        _schema.check(patch, _schema.Schema.from_api(published), CORE_KEYS)
 
     async def patch_project(
         self,
