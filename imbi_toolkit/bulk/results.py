@@ -64,6 +64,11 @@ class Target:
         """The project's key in the journal."""
         return f'{self.org_slug}/{self.project_id}'
 
+    @property
+    def key_pair(self) -> tuple[str, str]:
+        """`(org_slug, project_id)`."""
+        return self.org_slug, self.project_id
+
     def __str__(self) -> str:
         return self.label or self.key
 

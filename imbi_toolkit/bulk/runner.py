@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import typing
@@ -50,6 +51,43 @@ def targets_of(values: abc.Iterable[TargetLike]) -> list[Target]:
             raise ValueError(f'project {project.key} is listed twice')
         seen.add(project.key)
     return projects
+
+
+async def _labelled(toolkit: Toolkit, results: list[Result]) -> list[Result]:
+    """The results, their projects named by slug in the table where possible.
+
+    After the run, one slim listing per organization whose targets came
+    without a label, and only when the server answered at all; a listing
+    that fails leaves the ids.
+    """
+    answered = any(r.http_status is not None or r.status == 'ok' for r in results)
+    orgs = {r.target.org_slug for r in results if r.target.label is None}
+    if not answered or not orgs:
+        return results
+    slugs: dict[tuple[str, str], str] = {}
+    for org in sorted(orgs):
+        try:
+            listing = await toolkit.client.list_projects(
+                org, [('slim', 'true'), ('include_archived', 'true')]
+            )
+        except errors.ImbiError:
+            continue
+        slugs.update(
+            ((org, str(row.get('id'))), str(row['slug']))
+            for row in listing
+            if row.get('slug')
+        )
+    return [
+        dataclasses.replace(
+            result,
+            target=dataclasses.replace(
+                result.target, label=slugs.get(result.target.key_pair)
+            ),
+        )
+        if result.target.label is None
+        else result
+        for result in results
+    ]
 
 
 async def run(
@@ -119,7 +157,10 @@ async def run(
         bar.close()
         if book is not None:
             book.close()
-    outcome = Results(typing.cast(list[Result], results), operation.describe())
+    outcome = Results(
+        await _labelled(toolkit, typing.cast(list[Result], results)),
+        operation.describe(),
+    )
     LOGGER.info('Bulk %s', outcome.summary())
     return outcome
 

@@ -149,6 +149,13 @@ class Parser(MagicArgumentParser):
     the quotes inside the words: `--note 'by hand'` would store `'by hand'`.
     """
 
+    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        # IPython's MagicHelpFormatter writes reST for docstrings (a `::`
+        # line, and `%%` before the program): plain help reads better, and
+        # `%imbi deploy` is no cell magic.
+        kwargs.setdefault('formatter_class', argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+
     def parse_argstring(self, argstring: str, *, partial: bool = False) -> typing.Any:
         """Split ``argstring`` with `split` and parse the words."""
         argv = split(argstring)
@@ -159,7 +166,7 @@ class Parser(MagicArgumentParser):
 
 def build_parser() -> Parser:
     """Return the parser of `%imbi` lines."""
-    parser = Parser(prog='%imbi', description=SUMMARY)  # type: ignore[no-untyped-call]
+    parser = Parser(prog='%imbi', description=SUMMARY)
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
 
     connect = commands.add_parser(

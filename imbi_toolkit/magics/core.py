@@ -318,8 +318,12 @@ class ImbiMagics(Magics):
             params.append(('include_archived', 'true'))
         params.extend(('filter', value) for value in args.filter)
         rows = self._call(lambda tk: tk.client.list_projects(org_slug, params))
+        if args.type and not rows:
+            self._check_known(org_slug, 'project type', args.type, _type_slugs)
         if args.team:
             rows = [row for row in rows if _team_slug(row) == args.team]
+            if not rows:
+                self._check_known(org_slug, 'team', args.team, _team_slugs)
         if args.search:
             text = args.search.casefold()
             rows = [
@@ -329,6 +333,25 @@ class ImbiMagics(Magics):
                 or text in str(row.get('slug', '')).casefold()
             ]
         return org_slug, rows
+
+    def _check_known(
+        self,
+        org_slug: str,
+        what: str,
+        slug: str,
+        slugs_of: abc.Callable[[JSONObject], list[str]],
+    ) -> None:
+        """Say so when nothing matched because `slug` names nothing."""
+        rows = self._call(
+            lambda tk: tk.client.list_projects(
+                org_slug, [('slim', 'true'), ('include_archived', 'true')]
+            )
+        )
+        known = sorted({name for row in rows for name in slugs_of(row)})
+        if slug not in known:
+            raise UsageError(
+                f'no {what} {slug!r} in {org_slug}: use one of {", ".join(known)}'
+            )
 
     def _do_projects(
         self, args: argparse.Namespace, cell: str | None
@@ -640,6 +663,15 @@ class ImbiMagics(Magics):
             title=f'{len(rows)} plugin{"" if len(rows) == 1 else "s"}',
         )
         return table, table
+
+
+def _type_slugs(row: JSONObject) -> list[str]:
+    return [str(t.get('slug')) for t in row.get('project_types') or [] if t]
+
+
+def _team_slugs(row: JSONObject) -> list[str]:
+    slug = _team_slug(row)
+    return [slug] if slug else []
 
 
 def _team_slug(row: JSONObject) -> str | None:

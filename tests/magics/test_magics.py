@@ -421,3 +421,25 @@ def test_plan_cell_with_a_function_and_bad_plans(ip: InteractiveShell) -> None:
     ip.user_ns['number'] = 3
     with pytest.raises(UsageError, match='holds a int, not a plan'):
         run(ip, 'apply number')
+
+
+def test_an_unknown_type_or_team_is_named_not_an_empty_table(
+    ip: InteractiveShell,
+) -> None:
+    with pytest.raises(
+        UsageError,
+        match=r"no project type 'nope' in engineering: use one of .*api-service",
+    ):
+        run(ip, 'projects --type nope')
+    with pytest.raises(
+        UsageError, match=r"no team 'nobody' in engineering: use one of"
+    ):
+        run(ip, 'projects --team nobody')
+    table = run(ip, 'projects --type api-service --search zzz-nothing')
+    assert '0 projects' in repr(table)
+
+
+def test_help_is_plain_text_for_line_magics(ip: InteractiveShell) -> None:
+    text = repr(run(ip, 'help deploy'))
+    assert not text.lstrip().startswith('::')
+    assert '%%imbi deploy' not in text and '%imbi deploy' in text

@@ -31,7 +31,7 @@ EXPECTED = {
         "'ok':",
         "'skipped':",
         'runbook: None',
-        'undoing #1',
+        'undoing',
     ],
     'plugins.ipynb': [
         "'Release 3.1.0 (titled by a plugin)'",
