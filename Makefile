@@ -51,7 +51,7 @@ test: lint typecheck docs pytest
 
 # The quickstart notebook, run in a real kernel against a fresh demo sandbox.
 demo: $(STAMP)
-	$(BIN)/python -m imbi_toolkit.magics.notebooks notebooks/quickstart.ipynb \
+	$(BIN)/imbi-toolkit notebook notebooks/quickstart.ipynb \
 		--output notebooks/executed/quickstart.ipynb
 
 # Extra command, not part of `make test`: the benchmarks (under 10 minutes).

@@ -14,6 +14,14 @@ from collections import abc
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     'sandbox': ('imbi_toolkit.sandbox.cli', 'Run a local Imbi API sandbox.'),
     'plugins': ('imbi_toolkit.plugins.cli', 'List installed imbi-toolkit plugins.'),
+    'notebook': (
+        'imbi_toolkit.magics.notebooks',
+        'Run a notebook in a real kernel (against a demo sandbox) and save it.',
+    ),
+    'demo': (
+        'imbi_toolkit.sandbox.demo',
+        'Walk through the client against a demo sandbox.',
+    ),
 }
 
 

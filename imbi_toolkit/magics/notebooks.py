@@ -4,7 +4,7 @@ The kernel is this interpreter's: a kernelspec written to a temporary
 directory points at `sys.executable`, so the notebook sees exactly the
 packages installed here, whatever kernels the machine has registered.
 
-    python -m imbi_toolkit.magics.notebooks notebooks/quickstart.ipynb \\
+    imbi-toolkit notebook notebooks/quickstart.ipynb \\
         --output notebooks/executed/quickstart.ipynb
 
 An embedded sandbox (`imbi_toolkit.sandbox.process.start_sandbox`) is
@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import os
 import pathlib
-import sys
 import tempfile
 import time
 import typing
@@ -127,14 +126,8 @@ def _summary(cell: typing.Any) -> str:
     return source
 
 
-def main(argv: abc.Sequence[str] | None = None) -> int:
-    """Run a notebook, against an embedded sandbox unless one is configured."""
-    import nbformat
-
-    parser = argparse.ArgumentParser(
-        prog='python -m imbi_toolkit.magics.notebooks',
-        description='Run a notebook in a real kernel and save it with outputs.',
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `imbi-toolkit notebook`."""
     parser.add_argument('notebook', type=pathlib.Path)
     parser.add_argument('--output', type=pathlib.Path, required=True)
     parser.add_argument(
@@ -142,7 +135,12 @@ def main(argv: abc.Sequence[str] | None = None) -> int:
         action='store_true',
         help='run against the IMBI_CLIENT_* server instead of a sandbox',
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a notebook, against an embedded sandbox unless one is configured."""
+    import nbformat
+
     env = dict(os.environ)
     sandbox = None
     if not args.use_environment:
@@ -168,7 +166,3 @@ def main(argv: abc.Sequence[str] | None = None) -> int:
         f'saved the executed notebook to {args.output}'
     )
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

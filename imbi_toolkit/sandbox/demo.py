@@ -5,11 +5,12 @@ real client: lists projects, changes one and shows the change, creates a
 release, records a deployment of it (resolving the release id) and looks a
 user up by GitHub identity. Stops the sandbox at the end.
 
-Run it with ``python -m imbi_toolkit.sandbox.demo``.
+Run it with ``imbi-toolkit demo``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import typing
@@ -106,7 +107,11 @@ async def walk_through(client: Imbi) -> None:
     _say(f'   GitHub subject {GITHUB_SUBJECT} is {email}')
 
 
-def main() -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`imbi-toolkit demo` takes no options."""
+
+
+def run(args: argparse.Namespace) -> int:
     """Start a demo sandbox, walk through the toolkit, stop the sandbox."""
     _say('Starting the Imbi sandbox (demo seed) ...')
     try:
@@ -117,15 +122,11 @@ def main() -> int:
     with sandbox:
         _say(f'Sandbox at {sandbox.base_url} (API {sandbox.api_version})')
 
-        async def run() -> None:
+        async def walk() -> None:
             async with sandbox.client() as client:
                 await walk_through(client)
 
-        asyncio.run(run())
+        asyncio.run(walk())
     _say()
     _say('Sandbox stopped. Done.')
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

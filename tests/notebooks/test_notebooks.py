@@ -176,7 +176,8 @@ def test_make_demo_waits_for_its_kernel_and_prints_no_transport_warning(
         [
             sys.executable,
             '-m',
-            'imbi_toolkit.magics.notebooks',
+            'imbi_toolkit',
+            'notebook',
             str(quickstart),
             '--output',
             str(output),

@@ -1,4 +1,4 @@
-"""``make demo`` runs end to end and says what it did."""
+"""``imbi-toolkit demo`` walks through the client end to end and says what it did."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 def test_demo_walks_through_the_main_job() -> None:
     result = subprocess.run(
-        [sys.executable, '-m', 'imbi_toolkit.sandbox.demo'],
+        [sys.executable, '-m', 'imbi_toolkit', 'demo'],
         capture_output=True,
         text=True,
         timeout=90,
