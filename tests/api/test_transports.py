@@ -435,6 +435,7 @@ async def test_plain_http_builds_no_tls_context(base_url: str) -> None:
     assert transport._ssl is None
 
 
+@pytest.mark.lean
 async def test_read_responses_are_freed_without_the_garbage_collector(
     base_url: str,
 ) -> None:
