@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import typing
 
 import httpx
@@ -9,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imbi_toolkit.api import Imbi
+from imbi_toolkit.api import Imbi, lean
 from imbi_toolkit.api.lean import LeanAsyncClient, LeanCookies
+from imbi_toolkit.testing import SandboxProcess
 
 BASES = [
     'http://127.0.0.1:8000',
@@ -172,3 +175,77 @@ def test_per_request_options_are_honoured() -> None:
             client.build_request('POST', '/x', **option),
             httpx.AsyncClient.build_request(client, 'POST', '/x', **option),
         )
+
+
+# The shortcuts use httpx internals: they are on only for the httpx versions
+# the suite covered, and off with IMBI_TOOLKIT_LEAN=0 (see lean's docstring).
+
+
+@pytest.fixture
+def fresh_decision() -> typing.Iterator[None]:
+    lean._why_plain.cache_clear()
+    yield
+    lean._why_plain.cache_clear()
+
+
+def test_the_installed_httpx_is_a_tested_one() -> None:
+    # Bumping httpx needs a run of the suite and a new entry; until then the
+    # client is plain httpx, which this would point out.
+    assert httpx.__version__.startswith(lean.TESTED_HTTPX_VERSIONS)
+    assert Imbi(base_url='http://imbi.test', token='t0ken').lean is (
+        os.environ.get(lean.LEAN_VARIABLE, '1') != '0'
+    )
+
+
+async def test_an_untested_httpx_version_falls_back_to_plain_httpx(
+    imbi_sandbox: SandboxProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fresh_decision: None,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger='imbi_toolkit.api.lean')
+    monkeypatch.setattr(httpx, '__version__', '0.99.0')
+
+    def no_shortcut(*args: object, **kwargs: object) -> typing.NoReturn:
+        raise AssertionError('a shortcut ran on an untested httpx')
+
+    monkeypatch.setattr(LeanAsyncClient, '_join', no_shortcut)
+    monkeypatch.setattr(LeanAsyncClient, '_lean_send', no_shortcut)
+    async with Imbi(base_url=imbi_sandbox.base_url, token=imbi_sandbox.token) as c:
+        assert not c.lean
+        assert type(c.cookies) is httpx.Cookies
+        projects = (await c.get('/organizations/engineering/projects/')).json()
+        project = next(p['id'] for p in projects if p['slug'] == 'billing-api')
+        response = await c.create_release(
+            'engineering', project, {'committish': 'abc1234', 'title': 'v9.9.9'}
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()['title'] == 'v9.9.9'
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        'httpx shortcuts off, the client is plain httpx: httpx 0.99.0 is not '
+        "among the versions tested with them (0.28.)"
+    ]
+
+
+@pytest.mark.parametrize('name', ['_send_single_request', '_build_redirect_request'])
+def test_missing_httpx_internals_fall_back_to_plain_httpx(
+    monkeypatch: pytest.MonkeyPatch, fresh_decision: None, name: str
+) -> None:
+    # As if a new httpx had renamed it (None: what getattr finds is unusable).
+    monkeypatch.setattr(httpx.AsyncClient, name, None)
+    assert not lean.shortcuts_enabled()
+    assert not LeanAsyncClient(base_url='http://imbi.test').lean
+
+
+@pytest.mark.parametrize('value', ['0', 'false', 'OFF'])
+def test_the_environment_turns_the_shortcuts_off(
+    monkeypatch: pytest.MonkeyPatch, fresh_decision: None, value: str
+) -> None:
+    monkeypatch.setenv(lean.LEAN_VARIABLE, value)
+    client = Imbi(base_url='http://imbi.test/api', token='t0ken')
+    assert not client.lean
+    request = client.build_request('POST', '/x', json={'a': 1})
+    _same_request(
+        request, httpx.AsyncClient.build_request(client, 'POST', '/x', json={'a': 1})
+    )
