@@ -98,6 +98,9 @@ def _url(url: str | httpx.URL, name: str) -> httpx.URL:
     try:
         return httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
+        # A half-built httpx.URL, whose repr fails, is among its frames'
+        # locals (and a suppressed context is still walked by `traceback`).
+        traceback.clear_frames(exc.__traceback__)
         raise ValueError(
             f'{name} is not a valid URL ({exc}): pass e.g. http://imbi-api:8000'
         ) from None
@@ -395,8 +398,11 @@ class Imbi(lean.LeanAsyncClient):
     def __repr__(self) -> str:
         # The default object repr is safe, but a helpful one must not show
         # the token or credentials embedded in the base URL.
-        url = self.base_url.copy_with(username=None, password=None)
-        return f'<{type(self).__name__} base_url={str(url)!r}>'
+        try:
+            url = str(self.base_url.copy_with(username=None, password=None))
+        except AttributeError:  # not built yet: a traceback of __init__
+            return f'<{type(self).__name__} (unfinished)>'
+        return f'<{type(self).__name__} base_url={url!r}>'
 
     async def patch_project(
         self,

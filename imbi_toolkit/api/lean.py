@@ -338,6 +338,42 @@ class LeanAsyncClient(httpx.AsyncClient):
         helpers send) is assembled directly: the same method, URL, headers
         in the same order, body and extensions as httpx builds.
         """
+        try:
+            return self._build_request(
+                method,
+                url,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                params=params,
+                headers=headers,
+                cookies=cookies,
+                timeout=timeout,
+                extensions=extensions,
+            )
+        except BaseException as exc:
+            # As in `send`: an invalid URL or body fails deep in httpx, whose
+            # frames (a half-built `httpx.URL` whose repr fails, say) are of
+            # no use in a traceback printed with its locals.
+            _clear_locals(exc)
+            raise
+
+    def _build_request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        content: typing.Any,
+        data: typing.Any,
+        files: typing.Any,
+        json: typing.Any | None,
+        params: typing.Any,
+        headers: typing.Any,
+        cookies: typing.Any,
+        timeout: typing.Any,
+        extensions: abc.Mapping[str, typing.Any] | None,
+    ) -> httpx.Request:
         request = None
         if (
             self._lean

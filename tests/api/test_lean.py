@@ -224,7 +224,7 @@ async def test_an_untested_httpx_version_falls_back_to_plain_httpx(
     messages = [r.getMessage() for r in caplog.records]
     assert messages == [
         'httpx shortcuts off, the client is plain httpx: httpx 0.99.0 is not '
-        "among the versions tested with them (0.28.)"
+        'among the versions tested with them (0.28.)'
     ]
 
 
