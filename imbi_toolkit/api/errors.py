@@ -68,6 +68,38 @@ class ImbiError(ToolkitError):
         # about the API call, not about the toolkit's internals.
         return [f'{type(self).__name__}: {self}']
 
+    def __reduce__(self) -> tuple[typing.Any, ...]:
+        # Pickling an exception calls `cls(*args)` on load, which these
+        # constructors refuse (TypeError), and copies `__dict__`, where a
+        # response holds its request's headers: the token. A pickle (a
+        # process pool's result, a cache) keeps the redacted text and the
+        # plain attributes; the response is None once unpickled.
+        return (_restore, (type(self), self.message), _picklable_state(self))
+
+
+def _restore(cls: type[ImbiError], message: str) -> ImbiError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.message = message
+    return error
+
+
+def _picklable_state(error: BaseException) -> dict[str, typing.Any]:
+    return {name: _picklable(value) for name, value in vars(error).items()}
+
+
+def _picklable(value: typing.Any) -> typing.Any:
+    """``value`` without httpx objects (which hold headers) or raw secrets."""
+    if isinstance(value, httpx.Response | httpx.Request | httpx.Headers):
+        return None
+    if isinstance(value, str):
+        return redaction.redact(value)
+    if isinstance(value, list):
+        return [_picklable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _picklable(item) for key, item in value.items()}
+    return value
+
 
 class ImbiTransportError(ImbiError):
     """The request got no HTTP response.
@@ -149,7 +181,9 @@ class ImbiStatusError(ImbiError):
             body (a string, or a list of validation errors), the `error` of a
             429, or the text of a plain-text body. `None` when empty.
         request_id: The `x-request-id` response header, when present.
-        response: The `httpx.Response` (left out of `repr` and `str`).
+        response: The `httpx.Response` (left out of `repr` and `str`);
+            `None` after a pickle round trip, which keeps no response (its
+            request carries the token) and redacts `detail`.
     """
 
     def __init__(

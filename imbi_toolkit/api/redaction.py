@@ -22,6 +22,7 @@ import re
 import threading
 import traceback
 import typing
+from collections import abc
 
 REDACTED = '[REDACTED]'
 
@@ -44,7 +45,7 @@ _KNOWN_LOGGERS: tuple[str, ...] = (
 # Credentials recognisable by their shape: Imbi API keys, GitHub tokens
 # (classic `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` and fine-grained
 # `github_pat_`), JSON Web Tokens.
-_TOKEN_SHAPE = (
+_SHAPES = (
     r'\bik_[A-Za-z0-9][A-Za-z0-9_-]{15,}'
     r'|\bgithub_pat_[A-Za-z0-9_]{20,}'
     r'|\bgh[pousr]_[A-Za-z0-9]{20,}'
@@ -67,7 +68,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         rf'\1={REDACTED}',
     ),
-    (re.compile(_TOKEN_SHAPE), REDACTED),
+    (re.compile(_SHAPES), REDACTED),
 )
 
 _secrets: set[str] = set()
@@ -97,6 +98,57 @@ def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+# Keys whose values are secrets whatever they look like: "api_token",
+# "password", "passwd", "client-secret", "apiKey", "Authorization", "Cookie"...
+_SECRET_KEY = re.compile(
+    r'token|passw|passphrase|secret|api[-_ ]?key|private|credential|'
+    r'authori[sz]ation|cookie|session[-_ ]?id|bearer',
+    re.IGNORECASE,
+)
+
+
+def is_secret_key(key: object) -> bool:
+    """Tell whether a key (a header, a field, a JSON pointer token) names a secret."""
+    return isinstance(key, str) and _SECRET_KEY.search(key) is not None
+
+
+def mask_secrets(
+    value: object, mask: str = REDACTED, *, budget: int | None = None
+) -> object:
+    """A copy of ``value`` for display, with its secrets replaced by ``mask``.
+
+    Values under keys that name secrets (`is_secret_key`) are masked whole;
+    credentials in any other text (`mask_credentials`) are masked in place.
+    Mappings (`httpx.Headers` too) become dicts, lists and tuples lists.
+
+    Args:
+        value: What to show: JSON-like data, headers, hook arguments.
+        mask: What replaces a secret.
+        budget: How many nodes to copy at most (None: all); the rest
+            becomes `'…'`.
+    """
+    limited = budget is not None
+    remaining = [budget or 0]
+
+    def walk(node: object) -> object:
+        if limited:
+            remaining[0] -= 1
+            if remaining[0] < 0:
+                return '…'
+        if isinstance(node, abc.Mapping):
+            return {
+                key: mask if is_secret_key(key) else walk(child)
+                for key, child in node.items()
+            }
+        if isinstance(node, list | tuple):
+            return [walk(child) for child in node]
+        if isinstance(node, str):
+            return mask_credentials(node, mask)
+        return node
+
+    return walk(value)
 
 
 def contains_credential(value: object) -> bool:

@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import typing
+import urllib.parse
 
 import pydantic
 import pydantic_settings
+
+# What replaces a URL's `user:password` in reprs and dumps.
+_MASKED_USERINFO = '***'
+
+
+def mask_userinfo(url: str) -> str:
+    """Return ``url`` with its credentials (`user:password@`) as `***@`."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return url
+    if '@' not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition('@')[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f'{_MASKED_USERINFO}@{host}'))
 
 
 class Settings(pydantic_settings.BaseSettings):
@@ -37,6 +53,12 @@ class Settings(pydantic_settings.BaseSettings):
     - `IMBI_CLIENT_PROXY`: proxy URL for every request.
     - `IMBI_CLIENT_HTTP_BACKEND`: `httpcore` (httpx's own transport, the
       default) or `aiohttp` (faster; needs `imbi-toolkit[aiohttp]`).
+
+    Credentials in a URL (`http://user:password@host`) never show: `repr`,
+    `str` and `model_dump` (both modes; the URLs are then strings) give
+    `http://***@host`. The attributes keep the real values, for the client
+    (which refuses credentials in the base URL: it authenticates with the
+    token). The token itself is a `pydantic.SecretStr`.
     """
 
     model_config = pydantic_settings.SettingsConfigDict(
@@ -57,6 +79,17 @@ class Settings(pydantic_settings.BaseSettings):
     # A proxy URL may carry credentials: keep it out of the repr.
     proxy: str | None = pydantic.Field(default=None, repr=False)
     http_backend: typing.Literal['httpcore', 'aiohttp'] = 'httpcore'
+
+    @pydantic.field_serializer('api_base_url', 'proxy')
+    def _serialize_url(self, url: pydantic.HttpUrl | str | None) -> str | None:
+        # A dump goes to logs, files and notebooks: no credentials in it.
+        return None if url is None else mask_userinfo(str(url))
+
+    def __repr_args__(self) -> typing.Any:
+        for name, value in super().__repr_args__():
+            if name in ('api_base_url', 'proxy') and value is not None:
+                value = mask_userinfo(str(value))
+            yield name, value
 
     @pydantic.model_validator(mode='after')
     def _check_tls(self) -> Settings:

@@ -85,8 +85,9 @@ def load_settings(overrides: Overrides) -> Settings:
     """Build `Settings` from the environment, `.env` and the overrides.
 
     Raises:
-        ConfigurationError: When the token is missing or a value is invalid;
-            the message never contains the token.
+        ConfigurationError: When the token is missing, a value is invalid or
+            the base URL carries credentials; the message never contains the
+            token or the credentials.
     """
     import pydantic
 
@@ -108,9 +109,19 @@ def load_settings(overrides: Overrides) -> Settings:
             )
         values['api_token'] = token
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except pydantic.ValidationError as exc:
         raise ConfigurationError(_describe(exc)) from None
+    url = settings.api_base_url
+    if url.username or url.password:
+        # httpx would send them as Basic authentication instead of the
+        # token, and `%config` would show them: refuse before either.
+        raise ConfigurationError(
+            'the base URL must not contain credentials (user:password@): the '
+            f'magics authenticate with the token in {TOKEN_VARIABLE} (or the '
+            'variable --token-env names); remove them from the URL'
+        )
+    return settings
 
 
 def _describe(exc: typing.Any) -> str:

@@ -1,8 +1,29 @@
-"""Errors raised by plugins and by the plugin machinery."""
+"""Errors raised by plugins and by the plugin machinery.
+
+Their text goes through `imbi_toolkit.api.redaction.redact` (a plugin's
+exception may quote a header or a URL with credentials), and they pickle:
+a pickle keeps the redacted text and the names, not the original exception
+(which may not pickle, and may hold secrets).
+"""
 
 from __future__ import annotations
 
+import typing
+
 from imbi_toolkit.errors import ToolkitError
+
+
+def _redact(text: str) -> str:
+    # Imported on use: `imbi_toolkit.api` brings httpx and pydantic.
+    from imbi_toolkit.api import redaction
+
+    return redaction.redact(text)
+
+
+def _restore(cls: type[PluginError], args: tuple[object, ...]) -> PluginError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    return error
 
 
 class PluginError(ToolkitError):
@@ -15,6 +36,21 @@ class PluginError(ToolkitError):
 
     plugin: str | None = None
     hook: str | None = None
+
+    def __reduce__(self) -> tuple[typing.Any, ...]:
+        # The default calls `cls(*args)` on load, which the constructors
+        # below refuse (TypeError), and pickles `error`, the plugin's own
+        # exception, which may not pickle and may quote a secret.
+        args = tuple(_redact(a) if isinstance(a, str) else a for a in self.args)
+        state = {
+            name: None
+            if isinstance(value, BaseException)
+            else _redact(value)
+            if isinstance(value, str)
+            else value
+            for name, value in vars(self).items()
+        }
+        return (_restore, (type(self), args), state)
 
 
 class RefusedError(PluginError):
@@ -46,8 +82,8 @@ class RefusedError(PluginError):
 
     def __str__(self) -> str:
         if self.plugin is None:
-            return self.reason
-        return (
+            return _redact(self.reason)
+        return _redact(
             f'plugin {self.plugin!r} refused the request ({self.hook}): {self.reason}'
         )
 
@@ -55,12 +91,15 @@ class RefusedError(PluginError):
 class PluginHookError(PluginError):
     """A plugin raised an unexpected exception while a hook ran.
 
-    The original exception is the `__cause__`.
+    The original exception is the `__cause__` and `error` (`None` after a
+    pickle round trip); the message is redacted.
     """
 
     def __init__(self, plugin: str, hook: str, error: BaseException) -> None:
         super().__init__(
-            f'plugin {plugin!r} failed in {hook}: {type(error).__name__}: {error}'
+            _redact(
+                f'plugin {plugin!r} failed in {hook}: {type(error).__name__}: {error}'
+            )
         )
         self.plugin = plugin
         self.hook = hook
@@ -85,8 +124,10 @@ class PluginLoadError(PluginError):
 
     def __init__(self, plugin: str, distribution: str, error: BaseException) -> None:
         super().__init__(
-            f'plugin {plugin!r} from distribution {distribution!r} failed to '
-            f'load: {type(error).__name__}: {error}'
+            _redact(
+                f'plugin {plugin!r} from distribution {distribution!r} failed to '
+                f'load: {type(error).__name__}: {error}'
+            )
         )
         self.plugin = plugin
         self.distribution = distribution

@@ -1,20 +1,19 @@
 """Trace lines for `IMBI_TOOLKIT_TRACE_PLUGINS=1`, with secrets redacted.
 
 A trace line shows a hook, the plugin, the arguments it took and its result
-(or error). Values under keys that name secrets (`authorization`, `token`,
-`password`, ...) are replaced, and the text then goes through
-`imbi_toolkit.api.redaction.redact`, which masks bearer tokens, URL
-credentials and every token a client was created with.
+(or error), masked by `imbi_toolkit.api.redaction.mask_secrets` (the rules
+the patch previews use): values under keys that name secrets
+(`authorization`, `token`, `password`, ...) and credential-shaped values
+anywhere (bearer tokens, URL credentials, `ik_...` API keys, GitHub tokens,
+JWTs, every token a client was created with). The whole text then goes
+through `imbi_toolkit.api.redaction.redact` as well.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import typing
 from collections import abc
-
-import httpx
 
 from imbi_toolkit.api import redaction
 
@@ -23,28 +22,10 @@ REDACTED = redaction.REDACTED
 # Longest rendering of one value; bodies can be large.
 _MAX_VALUE_CHARS = 400
 
-_SECRET_KEY = re.compile(
-    r'authorization|token|secret|passw|api[-_]?key|cookie|credential|private',
-    re.IGNORECASE,
-)
-
-
-def _scrub(value: object) -> object:
-    if isinstance(value, abc.Mapping | httpx.Headers):
-        return {
-            key: REDACTED
-            if isinstance(key, str) and _SECRET_KEY.search(key)
-            else _scrub(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_scrub(item) for item in value]
-    return value
-
 
 def render(value: object) -> str:
     """Render a value for a trace line, with secrets removed."""
-    text = redaction.redact(repr(_scrub(value)))
+    text = redaction.redact(repr(redaction.mask_secrets(value)))
     if len(text) > _MAX_VALUE_CHARS:
         text = text[:_MAX_VALUE_CHARS] + '…'
     return text

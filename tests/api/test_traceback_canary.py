@@ -107,7 +107,7 @@ def _closed_port() -> int:
 async def _failure(call: abc.Awaitable[object]) -> BaseException:
     try:
         await call
-    except BaseException as exc:  # noqa: BLE001 - every kind is rendered
+    except BaseException as exc:
         return exc
     raise AssertionError('the call did not fail')
 
@@ -117,7 +117,7 @@ def _raised(
 ) -> BaseException:
     try:
         function(*args, **kwargs)
-    except BaseException as exc:  # noqa: BLE001 - every kind is rendered
+    except BaseException as exc:
         return exc
     raise AssertionError('the call did not fail')
 
