@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import multiprocessing
+import pickle
+import sys
 import traceback
+import typing
 
 import httpx
+import pydantic
 import pytest
 
-from imbi_toolkit.api import Imbi, Settings
+from imbi_toolkit.api import Imbi, Settings, errors, redaction
 
 from .conftest import Recorder
 
@@ -86,3 +92,141 @@ def test_bad_tokens_are_refused_without_echo(token: str) -> None:
     _assert_clean(str(excinfo.value))
     if token.strip():
         assert token.strip() not in str(excinfo.value)
+
+
+# The token lives only in objects whose repr, str and pickle mask it.
+
+
+def test_the_token_is_held_masked() -> None:
+    client = Imbi(base_url='http://imbi.test', token=CANARY)
+    raw = client.headers.raw
+    for text in (repr(raw), str(raw), repr(pickle.dumps(raw)), repr(vars(client))):
+        _assert_clean(text)
+    request = client.build_request('POST', '/x', json={'a': 1})
+    _assert_clean(repr(request.headers.raw))
+    _assert_clean(repr(pickle.dumps(request.headers.raw)))
+    # What is sent is the token itself.
+    assert request.headers['authorization'] == f'Bearer {CANARY}'
+    held = redaction.Secret(CANARY)
+    assert repr(held) == str(held) == "Secret('[REDACTED]')"
+    assert pickle.loads(pickle.dumps(held)).reveal() == '[REDACTED]'
+
+
+@pytest.mark.parametrize(
+    'holder', [redaction.Secret(CANARY), pydantic.SecretStr(CANARY)], ids=repr
+)
+async def test_a_token_holder_is_accepted(holder: typing.Any) -> None:
+    recorder = Recorder()
+    async with Imbi(
+        base_url='http://imbi.test',
+        token=holder,
+        transport=httpx.MockTransport(recorder),
+    ) as client:
+        await client.get('/x')
+    assert recorder.last.headers['authorization'] == f'Bearer {CANARY}'
+
+
+@pytest.mark.parametrize(
+    'url', ['http://user:pw-s3cr3t@imbi.test/api', 'http://token-s3cr3t@imbi.test']
+)
+def test_credentials_in_the_base_url_are_refused(url: str) -> None:
+    # httpx would send them as Basic authentication instead of the token.
+    with pytest.raises(ValueError, match='must not contain credentials') as excinfo:
+        Imbi(base_url=url, token=CANARY)
+    assert 's3cr3t' not in str(excinfo.value)
+
+
+def test_a_socks_proxy_without_socksio_is_a_one_line_value_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, 'socksio', None)  # not installed
+    with pytest.raises(ValueError, match=r"pip install 'httpx\[socks\]'") as excinfo:
+        Imbi(
+            base_url='http://imbi.test',
+            token=CANARY,
+            proxy='socks5://user:proxy-s3cr3t@127.0.0.1:1080',
+        )
+    message = str(excinfo.value)
+    assert message == (
+        'proxy socks5://127.0.0.1:1080 is a SOCKS proxy, which needs the socksio '
+        "package: pip install 'httpx[socks]'"
+    )
+    assert excinfo.value.__suppress_context__
+    _assert_clean(
+        ''.join(
+            traceback.TracebackException.from_exception(
+                excinfo.value, capture_locals=True
+            ).format()
+        )
+    )
+
+
+def test_settings_mask_url_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('IMBI_CLIENT_API_TOKEN', CANARY)
+    monkeypatch.setenv('IMBI_CLIENT_API_BASE_URL', 'http://u:base-s3cr3t@imbi.test')
+    monkeypatch.setenv('IMBI_CLIENT_PROXY', 'http://p:proxy-s3cr3t@proxy.test:3128')
+    settings = Settings()
+    for text in (
+        repr(settings),
+        str(settings),
+        repr(settings.model_dump()),
+        repr(settings.model_dump(mode='python')),
+        settings.model_dump_json(),
+    ):
+        _assert_clean(text)
+        assert 's3cr3t' not in text
+    assert settings.model_dump()['api_base_url'] == 'http://***@imbi.test/'
+    assert settings.model_dump()['proxy'] == 'http://***@proxy.test:3128'
+    # The attributes keep the values the client needs.
+    assert settings.proxy == 'http://p:proxy-s3cr3t@proxy.test:3128'
+    assert settings.api_base_url.password == 'base-s3cr3t'
+
+
+def _raise_status_error(token: str) -> None:
+    client = Imbi(base_url='http://imbi.test', token=token)
+    request = client.build_request('GET', '/organizations/')
+    response = httpx.Response(
+        401, json={'detail': f'bad token Bearer {token}'}, request=request
+    )
+    errors.raise_for_status(response)
+
+
+def test_typed_errors_pickle_without_the_token() -> None:
+    with pytest.raises(errors.AuthenticationError) as excinfo:
+        _raise_status_error(CANARY)
+    data = pickle.dumps(excinfo.value)
+    assert CANARY.encode() not in data
+    assert b'CANARY' not in data
+    copy = pickle.loads(data)
+    assert type(copy) is errors.AuthenticationError
+    assert str(copy) == str(excinfo.value)
+    assert (copy.status, copy.method, copy.url) == (
+        401,
+        'GET',
+        'http://imbi.test/organizations/',
+    )
+    assert copy.response is None
+    assert copy.detail == 'bad token Bearer [REDACTED]'
+    for error in (
+        errors.ImbiTimeoutError('GET x timed out', method='GET', url='x', sent=False),
+        errors.ReleaseNotFoundError('no release v1', method='GET', url='x'),
+        errors.ImbiError('plain'),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), str(copy), vars(copy)) == (
+            type(error),
+            str(error),
+            vars(error),
+        )
+
+
+def test_typed_errors_cross_a_process_pool() -> None:
+    context = multiprocessing.get_context('spawn')
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        future = pool.submit(_raise_status_error, CANARY)
+        with pytest.raises(errors.AuthenticationError) as excinfo:
+            future.result(timeout=60)
+    assert excinfo.value.status == 401
+    text = ''.join(traceback.format_exception(excinfo.value))
+    assert '401 Unauthorized from GET http://imbi.test/organizations/' in text
+    _assert_clean(text)
