@@ -112,10 +112,11 @@ def test_the_token_is_held_masked() -> None:
     assert pickle.loads(pickle.dumps(held)).reveal() == '[REDACTED]'
 
 
-@pytest.mark.parametrize(
-    'holder', [redaction.Secret(CANARY), pydantic.SecretStr(CANARY)], ids=repr
-)
-async def test_a_token_holder_is_accepted(holder: typing.Any) -> None:
+@pytest.mark.parametrize('kind', ['Secret', 'SecretStr'])
+async def test_a_token_holder_is_accepted(kind: str) -> None:
+    holder: typing.Any = (
+        redaction.Secret(CANARY) if kind == 'Secret' else pydantic.SecretStr(CANARY)
+    )
     recorder = Recorder()
     async with Imbi(
         base_url='http://imbi.test',
