@@ -204,6 +204,7 @@ async def test_an_untested_httpx_version_falls_back_to_plain_httpx(
     fresh_decision: None,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger='imbi_toolkit.api.lean')
+    monkeypatch.delenv(lean.LEAN_VARIABLE, raising=False)  # make pytest-plain
     monkeypatch.setattr(httpx, '__version__', '0.99.0')
 
     def no_shortcut(*args: object, **kwargs: object) -> typing.NoReturn:
@@ -233,6 +234,7 @@ def test_missing_httpx_internals_fall_back_to_plain_httpx(
     monkeypatch: pytest.MonkeyPatch, fresh_decision: None, name: str
 ) -> None:
     # As if a new httpx had renamed it (None: what getattr finds is unusable).
+    monkeypatch.delenv(lean.LEAN_VARIABLE, raising=False)
     monkeypatch.setattr(httpx.AsyncClient, name, None)
     assert not lean.shortcuts_enabled()
     assert not LeanAsyncClient(base_url='http://imbi.test').lean
