@@ -212,6 +212,10 @@ def test_typed_errors_pickle_without_the_token() -> None:
         errors.ImbiTimeoutError('GET x timed out', method='GET', url='x', sent=False),
         errors.ReleaseNotFoundError('no release v1', method='GET', url='x'),
         errors.ImbiError('plain'),
+        errors.ReleaseMismatchError('v1 is abc', release={'id': 'r1', 'tag': 'v1'}),
+        errors.UnexpectedResponseError(
+            'not JSON', method='GET', url='x', status=200, content_type='text/html'
+        ),
     ):
         copy = pickle.loads(pickle.dumps(error))
         assert (type(copy), str(copy), vars(copy)) == (
