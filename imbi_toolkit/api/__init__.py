@@ -1,7 +1,27 @@
-"""The Imbi HTTP client and its settings."""
+"""The wire layer: the Imbi HTTP client, its settings, errors and retry policy.
 
-from imbi_toolkit.api.client import Imbi
-from imbi_toolkit.api.retries import RetryPolicy
-from imbi_toolkit.api.settings import Settings
+Names load on first use, so that modules that only need the redaction
+helpers (the patch previews, the plugin trace) do not import httpx and
+pydantic.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from imbi_toolkit import _lazy
+
+if typing.TYPE_CHECKING:
+    from imbi_toolkit.api.client import Imbi
+    from imbi_toolkit.api.retries import RetryPolicy
+    from imbi_toolkit.api.settings import Settings
 
 __all__ = ['Imbi', 'RetryPolicy', 'Settings']
+
+_LAZY: dict[str, str] = {
+    'Imbi': 'imbi_toolkit.api.client',
+    'RetryPolicy': 'imbi_toolkit.api.retries',
+    'Settings': 'imbi_toolkit.api.settings',
+}
+
+__getattr__, __dir__ = _lazy.exports(__name__, _LAZY, __all__)
