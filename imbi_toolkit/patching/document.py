@@ -44,6 +44,8 @@ SERVER_KEYS = frozenset(
         'viewer_open_pr_count',
         'viewer_closed_pr_count',
         'current_releases',
+        # Computed per request from the deployment records (API 2.41).
+        'latest_deployments',
         'lifecycle_results',
     }
 )
@@ -64,6 +66,10 @@ ENVIRONMENT_KEYS = frozenset(
         'icon',
         'can_deploy',
         'can_promote',
+        # A property of the environment (API 2.30+), which the server leaves
+        # out of the document it applies patches to: a `test` op that
+        # carried it would always fail.
+        'terminal',
     }
 )
 
