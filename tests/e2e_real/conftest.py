@@ -73,7 +73,9 @@ class RealOrg:
     def project(self, slug: str) -> dict[str, typing.Any]:
         """The project as the server has it now (GET shape)."""
         with self.http() as client:
-            response = client.get(f'/organizations/{self.org}/projects/{self.projects[slug]}')
+            response = client.get(
+                f'/organizations/{self.org}/projects/{self.projects[slug]}'
+            )
         response.raise_for_status()
         return typing.cast(dict[str, typing.Any], response.json())
 
@@ -87,7 +89,9 @@ def _read_env(path: pathlib.Path) -> dict[str, str]:
     return values
 
 
-def _post(client: httpx.Client, path: str, body: dict[str, typing.Any]) -> httpx.Response:
+def _post(
+    client: httpx.Client, path: str, body: dict[str, typing.Any]
+) -> httpx.Response:
     try:
         response = client.post(path, json=body)
     except httpx.TransportError:  # uvicorn drops keep-alive after a 500
@@ -164,7 +168,10 @@ def fake_github() -> abc.Iterator[typing.Any]:
 
 @pytest.fixture
 def real_env(
-    real: RealOrg, fake_github: typing.Any, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+    real: RealOrg,
+    fake_github: typing.Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: pathlib.Path,
 ) -> RealOrg:
     """This process's environment pointed at the real server and the fake GitHub."""
     for name in list(os.environ):

@@ -21,7 +21,7 @@ def test_quoted_values_are_sent_without_their_quotes(
 ) -> None:
     ip.run_line_magic(
         'imbi',
-        "release billing-api --committish a1b2c3d --tag 7.7.7 "
+        'release billing-api --committish a1b2c3d --tag 7.7.7 '
         "--title 'Billing API 7.7' -o release",
     )
     ip.run_line_magic(
