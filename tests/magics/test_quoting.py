@@ -41,5 +41,5 @@ def test_quoted_values_are_sent_without_their_quotes(
 
 
 def test_an_unclosed_quote_is_one_clear_line(ip: InteractiveShell) -> None:
-    with pytest.raises(UsageError, match='No closing quotation.*close the quotes'):
+    with pytest.raises(UsageError, match=r'No closing quotation.*close the quotes'):
         ip.run_line_magic('imbi', "release billing-api --tag 1.0.0 --title 'Billing")
