@@ -285,6 +285,23 @@ def test_user_and_plugins(run: typing.Any, fake_github: typing.Any) -> None:
     assert rows['semver']['status'] == rows['github']['status'] == 'loaded'
 
 
+def test_tab_completion_from_the_real_server(
+    run: typing.Any, ip: InteractiveShell
+) -> None:
+    import warnings
+
+    def complete(line: str) -> list[str]:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', PendingDeprecationWarning)
+            _, matches = ip.Completer.complete(line_buffer=line, cursor_pos=len(line))
+        return list(matches)
+
+    assert 'email-consumer' in complete('%imbi fetch email')
+    assert complete('%imbi deploy email-consumer prod') == ['production']
+    run('release email-consumer --committish abcdef9 --tag 9.1.0')
+    assert '9.1.0' in complete('%imbi deploy email-consumer production --tag 9.1')
+
+
 def test_every_command_is_exercised() -> None:
     parser = arguments.build_parser()
     (commands,) = [a for a in parser._subparsers._group_actions if a.choices]
