@@ -27,6 +27,8 @@ EXPECTED = {
     'quickstart.ipynb': [
         'billing-api: 2 changes (+1 test op), sent',
         'billing-api: no changes',
+        # Quoted on the line, stored without the quotes.
+        "'Billing API 2.0')",
         "'success'",
         # The real server has no identity connections (they are made by an
         # OAuth flow with GitHub): the lookup reaches it and finds nobody.
@@ -92,3 +94,9 @@ def test_notebook_against_the_real_server(
         assert project['description'] == 'Invoices, refunds and payment webhooks'
         assert project['links']['runbook'] == 'https://runbooks.example.com/billing-api'
         assert project['name'] == 'Billing API'  # the cell previews were not sent
+        with real_env.http() as client:
+            url = f'/organizations/{real_env.org}/projects/{project["id"]}/releases/'
+            (release,) = client.get(url, params={'tag': '2.0.0'}).json()
+            edge = client.get(f'{url}{release["id"]}/environments/production').json()
+        assert release['title'] == 'Billing API 2.0'
+        assert edge['deployments'][-1]['note'] == 'shipped from the quickstart'
