@@ -343,6 +343,13 @@ class Toolkit:
         `external_run_id` and the server de-duplicates on it (API 2.18 and
         later, learned once per client).
 
+        From API 2.26 the server keeps one event per project and run id: a
+        run id already recorded for another environment or release *moves*
+        that event here (the other environment loses it). Give each
+        environment its own run id (e.g. `f'{run_id}-{env_slug}'`) to keep
+        both. Such a move is answered with an empty edge (seen on 2.41.0);
+        the edge is then read back, so the result shows the event.
+
         Args:
             org_slug: Organisation slug.
             project_id: Project id.
@@ -408,7 +415,15 @@ class Toolkit:
                 )
         except httpx.TransportError as exc:
             raise errors.from_transport_error(exc) from exc
-        kwargs['result'] = result = errors.json_body(response, dict)
+        result = errors.json_body(response, dict)
+        if result.get('deployments') == []:
+            # 2.41 answers a moved event with no events at all, although a
+            # 200 means it is there now: show what the server holds.
+            edge = await self.client.get_deployments(
+                org_slug, project_id, release_id, env_slug
+            )
+            result = edge if edge is not None else result
+        kwargs['result'] = result
         if manager.implementations('imbi_after_deployment_event'):
             await calling.call_each(manager, 'imbi_after_deployment_event', kwargs)
         if self.history is not None:

@@ -94,3 +94,81 @@ def test_the_fetched_document_has_what_the_server_patches() -> None:
     assert 'latest_deployments' in PROJECT and 'latest_deployments' not in document
     with pytest.raises(PatchValidationError, match='computed by the server'):
         validate([{'op': 'replace', 'path': '/latest_deployments', 'value': {}}])
+
+
+# Real 2.41.0, one project, one release: POST .../environments/staging with
+# {"status": "success", "external_run_id": "gha-200"} answered the event; the
+# same run id POSTed to production moved the event there (2.26+: one event per
+# project and run id) and was answered with this empty edge, while a GET
+# right after showed the moved event (MOVED_EDGE).
+EMPTY_ANSWER = {
+    'environment': {'slug': 'production', 'name': 'Production'},
+    'deployments': [],
+    'current_status': None,
+}
+MOVED_EDGE = {
+    'environment': {'slug': 'production', 'name': 'Production'},
+    'deployments': [
+        {
+            'timestamp': '2026-12-02T01:21:12.435683Z',
+            'status': 'success',
+            'note': None,
+            'external_run_id': 'gha-200',
+            'external_run_url': None,
+            'performed_by': None,
+            'credential': None,
+        }
+    ],
+    'current_status': 'success',
+}
+
+
+def moving_server(edge: dict[str, typing.Any] | None) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == '/openapi.json':
+            return httpx.Response(200, json={'info': {'version': '2.41.0'}})
+        if request.method == 'POST':
+            return httpx.Response(200, json=EMPTY_ANSWER)
+        if edge is None:
+            return httpx.Response(404, json={'detail': 'Deployment edge not found'})
+        return httpx.Response(200, json=edge)
+
+    return httpx.MockTransport(handle)
+
+
+async def test_a_moved_event_is_read_back_instead_of_shown_as_nothing() -> None:
+    seen: list[dict[str, typing.Any]] = []
+
+    class Watcher:
+        from imbi_toolkit import hookimpl
+
+        @hookimpl
+        def imbi_after_deployment_event(self, result: dict[str, typing.Any]) -> None:
+            seen.append(result)
+
+    manager = PluginManager()
+    manager.register(Watcher())
+    async with Imbi(
+        base_url='http://imbi', token='t', transport=moving_server(MOVED_EDGE)
+    ) as client:
+        toolkit = Toolkit(client, plugin_manager=manager)
+        result = await toolkit.record_deployment(
+            ORG,
+            'AryC76cQGq3su_PjAv7B1',
+            'production',
+            {'status': 'success', 'external_run_id': 'gha-200'},
+            release_id='9tZB4ZdiBn3KZb9aTUORY',
+        )
+    assert result == MOVED_EDGE
+    assert seen == [MOVED_EDGE]
+
+
+async def test_an_empty_answer_stays_when_there_is_nothing_to_read_back() -> None:
+    async with Imbi(
+        base_url='http://imbi', token='t', transport=moving_server(None)
+    ) as client:
+        toolkit = Toolkit(client, plugin_manager=PluginManager())
+        result = await toolkit.record_deployment(
+            ORG, 'p' * 21, 'production', {'status': 'success'}, release_id='r' * 21
+        )
+    assert result == EMPTY_ANSWER

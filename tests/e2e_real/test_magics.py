@@ -302,6 +302,28 @@ def test_tab_completion_from_the_real_server(
     assert '9.1.0' in complete('%imbi deploy email-consumer production --tag 9.1')
 
 
+def test_one_ci_run_id_for_two_environments_moves_the_event(
+    run: typing.Any, ip: InteractiveShell, real_env: RealOrg
+) -> None:
+    # 2.26+: one event per (project, external_run_id). The production POST
+    # moves staging's event, and 2.41 answers it with an empty edge; the
+    # toolkit reads the edge back, so the user sees the event.
+    run('release search-indexer --committish 5ca1ab1 --tag 10.0.0 -o release')
+    run('deploy search-indexer staging --tag 10.0.0 --external-run-id gha-1')
+    shown = run('deploy search-indexer production --tag 10.0.0 --external-run-id gha-1')
+    assert repr(shown) == (
+        'Recorded success of 10.0.0 in production for search-indexer '
+        '(current status success, 1 event)'
+    )
+    with real_env.http() as client:
+        url = (
+            f'/organizations/{real_env.org}/projects/'
+            f'{real_env.projects["search-indexer"]}/releases/'
+            f'{ip.user_ns["release"]["id"]}/environments/staging'
+        )
+        assert client.get(url).status_code == 404  # staging lost its event
+
+
 def test_every_command_is_exercised() -> None:
     parser = arguments.build_parser()
     (commands,) = [a for a in parser._subparsers._group_actions if a.choices]
