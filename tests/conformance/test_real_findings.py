@@ -16,7 +16,7 @@ import httpx
 import jsonpatch
 import pytest
 
-from imbi_toolkit import Toolkit
+from imbi_toolkit import Toolkit, hookimpl
 from imbi_toolkit.api import Imbi
 from imbi_toolkit.patching import PatchValidationError, diff, patchable, validate
 from imbi_toolkit.plugins import PluginManager
@@ -140,8 +140,6 @@ async def test_a_moved_event_is_read_back_instead_of_shown_as_nothing() -> None:
     seen: list[dict[str, typing.Any]] = []
 
     class Watcher:
-        from imbi_toolkit import hookimpl
-
         @hookimpl
         def imbi_after_deployment_event(self, result: dict[str, typing.Any]) -> None:
             seen.append(result)
