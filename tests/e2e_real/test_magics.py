@@ -115,7 +115,13 @@ def test_projects_with_every_selection(
     assert repr(consumers).startswith(f'4 projects in {real_env.org}')
     team = everything[0]['team']['slug']
     assert len(run(f'projects --team {team}')) == len(everything)
-    assert len(run('projects --team nobody')) == 0
+    with pytest.raises(
+        UsageError, match=f"no team 'nobody' in {real_env.org}: use one"
+    ):
+        run('projects --team nobody')
+    with pytest.raises(UsageError, match='api-service') as raised:
+        run('projects --type nope')
+    assert 'consumer' in str(raised.value)
     assert {row['slug'] for row in run('projects --search ledger')} == {
         'ledger-service'
     }
