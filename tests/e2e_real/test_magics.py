@@ -331,6 +331,21 @@ def test_one_ci_run_id_for_two_environments_moves_the_event(
         assert client.get(url).status_code == 404  # staging lost its event
 
 
+def test_blueprint_values_are_checked_with_the_real_schema(
+    run: typing.Any, ip: InteractiveShell, real_env: RealOrg
+) -> None:
+    # The organisation's blueprint (run.sh org) allows five languages; the
+    # server would answer 400 literal_error. The toolkit refuses first.
+    run('fetch billing-api project')
+    ip.user_ns['project']['programming_language'] = 'Cobol'
+    with pytest.raises(UsageError, match='"Cobol" is not allowed') as raised:
+        run('patch project --send')
+    assert '"Python 3.12", "Python 3.11", "Go 1.22", "TypeScript", "Kotlin"' in str(
+        raised.value
+    )
+    assert real_env.project('billing-api')['programming_language'] == 'Python 3.12'
+
+
 def test_every_command_is_exercised() -> None:
     parser = arguments.build_parser()
     (commands,) = [a for a in parser._subparsers._group_actions if a.choices]
