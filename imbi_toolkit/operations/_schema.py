@@ -136,6 +136,15 @@ def _allowed(spec: abc.Mapping[str, typing.Any]) -> str:
     return f' (a {kind})' if isinstance(kind, str) else ''
 
 
+def _in_enum(value: object, enum: list[typing.Any]) -> bool:
+    # The server coerces the case of enum strings ("python 3.12" is stored
+    # as "Python 3.12"), so only a value no case matches is refused.
+    if isinstance(value, str):
+        folded = value.casefold()
+        return any(isinstance(v, str) and v.casefold() == folded for v in enum)
+    return value in enum
+
+
 def _check_value(name: str, spec: abc.Mapping[str, typing.Any], value: object) -> str:
     kind = spec.get('type')
     types = _TYPES.get(kind) if isinstance(kind, str) else None
@@ -149,7 +158,7 @@ def _check_value(name: str, spec: abc.Mapping[str, typing.Any], value: object) -
             f'{json.dumps(value)[:60]}{_allowed(spec) if spec.get("enum") else ""}'
         )
     enum = spec.get('enum')
-    if isinstance(enum, list) and enum and value not in enum:
+    if isinstance(enum, list) and enum and not _in_enum(value, enum):
         return (
             f'{json.dumps(value)[:60]} is not allowed for blueprint attribute '
             f'{name!r}: use one of {", ".join(json.dumps(v) for v in enum)}'

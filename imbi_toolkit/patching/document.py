@@ -120,6 +120,11 @@ def patchable(project: abc.Mapping[str, typing.Any]) -> dict[str, typing.Any]:
             f'a project document must be a mapping, not {type(project).__name__}'
         )
     document = {key: value for key, value in project.items() if key not in SERVER_KEYS}
+    if document.get('score', 0) is None:
+        # A project never scored shows `score: null`, but the server's
+        # patchable document has no such property (docs/imbi-api.md#shapes):
+        # a `test` of it would fail.
+        del document['score']
     if 'team' in project and 'team_slug' not in project:
         document['team_slug'] = _slug(project['team'], 'team')
     if 'project_types' in project and 'project_type_slugs' not in project:

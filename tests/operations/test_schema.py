@@ -111,3 +111,16 @@ async def test_without_schemas_the_check_is_skipped_and_said_once(
             )
     said = [r for r in caplog.records if 'publishes no project schemas' in r.message]
     assert len(said) == 1
+
+
+@pytest.mark.imbi_api_version('2.41')
+async def test_an_enum_value_in_another_case_is_sent_as_the_server_coerces_it(
+    imbi_sandbox: typing.Any,
+) -> None:
+    async with imbi_sandbox.client() as client:
+        toolkit, project = await _toolkit_and_project(client)
+        sent = _sent_patches(client)
+        await toolkit.patch_project(
+            ORG, project, [{'op': 'replace', 'path': '/framework', 'value': 'FLASK'}]
+        )
+    assert len(sent) == 1

@@ -41,3 +41,9 @@ def test_a_team_without_slug_is_an_error(project: dict[str, typing.Any]) -> None
 def test_not_a_mapping_is_an_error() -> None:
     with pytest.raises(TypeError, match='must be a mapping, not list'):
         patchable([])  # type: ignore[arg-type]
+
+
+def test_a_score_never_computed_is_not_patchable() -> None:
+    # GET shows `score: null`, the server's patch document has no score.
+    assert 'score' not in patchable({'name': 'x', 'score': None})
+    assert patchable({'name': 'x', 'score': 82.5})['score'] == 82.5

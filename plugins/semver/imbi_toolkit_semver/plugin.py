@@ -108,13 +108,17 @@ class SemverPlugin:
         """Normalise the committish, check the tag, derive a missing title."""
         settings = self.settings
         committish = str(body.get('committish') or '').strip()
-        if not _COMMITTISH.fullmatch(committish):
-            raise RefusedError(
-                f'committish {committish!r} is not a commit SHA: give 7 to 40 '
-                'hexadecimal characters, e.g. the output of `git rev-parse HEAD`'
-            )
-        changed = {**body, 'committish': committish[:7].lower()}
         tag = body.get('tag')
+        changed = dict(body)
+        if committish or not tag:
+            # A tag alone is a release the server resolves to a commit
+            # (API 2.32.3+); anything given as a commit must look like one.
+            if not _COMMITTISH.fullmatch(committish):
+                raise RefusedError(
+                    f'committish {committish!r} is not a commit SHA: give 7 to 40 '
+                    'hexadecimal characters, e.g. the output of `git rev-parse HEAD`'
+                )
+            changed['committish'] = committish[:7].lower()
         if tag is not None:
             tag = str(tag).strip()
             if not any(fmt.matches(tag) for fmt in settings.tag_formats):

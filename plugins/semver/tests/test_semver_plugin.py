@@ -110,3 +110,13 @@ def test_tag_formats_from_the_environment_like_an_organisation(monkeypatch):
 def test_a_broken_pattern_is_a_configuration_error():
     with pytest.raises(pydantic.ValidationError, match='is not a regular expression'):
         TagFormat(label='bad', pattern='(')
+
+
+def test_a_tag_alone_is_left_for_the_server_to_resolve():
+    # API 2.32.3+ resolves a tag to its commit; the plugin checks the tag.
+    body = SemverPlugin(SemverSettings()).imbi_before_release_create({'tag': 'v3.0.0'})
+
+    assert 'committish' not in body
+    assert body['title'] == 'Release v3.0.0'
+    with pytest.raises(RefusedError, match='does not match the tag formats'):
+        SemverPlugin(SemverSettings()).imbi_before_release_create({'tag': 'three'})
