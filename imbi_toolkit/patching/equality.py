@@ -9,14 +9,16 @@ every leaf in Python is slow, so the checks here run in C where they can:
 2. Pairs that are the same object are equal: `copy.deepcopy` and edits of a
    copy share their leaves, so one `map(operator.is_)` settles them.
 3. Otherwise, when the leaves are shared, a walk of the containers only (types
-   must match, dict keys must come in the same order, a float zero must keep
-   its sign), each settled by one such C-level pass; when they are not
-   shared, `marshal`, whose output is exact about types, and the walk only
-   if the bytes differ.
+   must match, a float zero must keep its sign), each settled by one such
+   C-level pass; when they are not shared, `marshal`, whose output is exact
+   about types, and the walk only if the bytes differ.
 
-`True` from `same_batch` is always right; its `False` may be conservative (for
-instance when two equal dicts list their keys in another order), and the diff
-engine then walks the pair itself. `strictly_equal` is exact.
+A JSON object has no key order, so neither do these checks: the values of two
+dicts are paired by key, never by position (pairing by position compared
+unrelated values when the keys came in another order, and crashed on them).
+Every walk checks lengths before it pairs items, so a pair that is not even
+`==` gets `False`, never an exception. Under its precondition (`==` pairs)
+`same_batch` is exact, and so is `strictly_equal`.
 """
 
 from __future__ import annotations
@@ -127,8 +129,13 @@ def _leaves_shared(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
         while True:
             kind = type(x)
             if kind is dict and x and type(y) is dict:
-                x, y = next(iter(x.values())), next(iter(y.values()))
-            elif kind is list and x and type(y) is list:
+                # By key, not by position: equal dicts may order their keys
+                # differently, and their first values are then unrelated.
+                key = next(iter(x))
+                if key not in y:
+                    return False
+                x, y = x[key], y[key]
+            elif kind is list and x and type(y) is list and y:
                 x, y = x[0], y[0]
             else:
                 return x is y
@@ -147,17 +154,26 @@ def _same_by_walk(xs: abc.Iterable[typing.Any], ys: abc.Iterable[typing.Any]) ->
         if kind is not type(y):
             return False
         if kind is dict:
+            if len(x) != len(y):
+                return False
             values_x = x.values()
-            values_y = y.values()
+            values_y: abc.Iterable[typing.Any]
+            # The values line up by position only if the keys come in the
+            # same order; otherwise (a JSON object has no order) by key.
+            if all(map(_is, x, y)) or list(x) == list(y):
+                values_y = y.values()
+            else:
+                try:
+                    values_y = list(map(y.__getitem__, x))
+                except KeyError:
+                    return False
             if not all(map(_is, values_x, values_y)) and not _same_by_walk(
                 values_x, values_y
             ):
                 return False
-            # Equal dicts have the same keys; their values line up by
-            # position only if the keys come in the same order.
-            if not all(map(_is, x, y)) and list(x) != list(y):
-                return False
         elif kind is list:
+            if len(x) != len(y):
+                return False
             if (
                 not all(map(_is, x, y))
                 # Short lists walk faster than the batch passes' fixed cost.

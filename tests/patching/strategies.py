@@ -86,3 +86,64 @@ def json_pairs(
     if draw(st.booleans()):
         return before, draw(values)
     return before, mutate(before, draw(st.randoms(use_true_random=False)))
+
+
+def reorder(value: typing.Any, rng: random.Random, share: bool = True) -> typing.Any:
+    """The same JSON value with the keys of its objects in another order.
+
+    Lists are rebuilt (never reordered: that would be a change); leaves are
+    the same objects when `share`, else equal copies (`copy.deepcopy`), as
+    when a document is fetched twice.
+    """
+    if isinstance(value, dict):
+        keys = list(value)
+        rng.shuffle(keys)
+        return {key: reorder(value[key], rng, share) for key in keys}
+    if isinstance(value, list):
+        return [reorder(item, rng, share) for item in value]
+    return value if share else copy.deepcopy(value)
+
+
+def _reorder_list(value: typing.Any, rng: random.Random) -> typing.Any:
+    """A copy with the items of one list (somewhere inside) permuted."""
+    result = copy.deepcopy(value)
+    found: list[list[typing.Any]] = []
+    stack = [result]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            found.append(item)
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    if found:
+        target = rng.choice(found)
+        if rng.random() < 0.5:
+            rng.shuffle(target)
+        else:
+            target.reverse()
+    return result
+
+
+@st.composite
+def reordered_pairs(
+    draw: st.DrawFn, values: st.SearchStrategy[typing.Any] = json_values
+) -> tuple[typing.Any, typing.Any]:
+    """A JSON value and the same value (or an edit of it) with keys shuffled,
+    lists reordered, or both, leaves shared with `before` or not."""
+    before = draw(values)
+    rng = draw(st.randoms(use_true_random=False))
+    after = before
+    steps = draw(
+        st.lists(st.sampled_from(['keys', 'list', 'edit']), min_size=1, max_size=4)
+    )
+    for step in steps:
+        if step == 'keys':
+            after = reorder(after, rng, share=draw(st.booleans()))
+        elif step == 'list':
+            after = _reorder_list(after, rng)
+        else:
+            after = mutate(after, rng)
+    if draw(st.booleans()):
+        before = reorder(before, rng, share=draw(st.booleans()))
+    return before, after
