@@ -158,7 +158,7 @@ def test_a_wrong_engine_result_falls_back_to_replacing_top_level_values(
         return [{'op': 'add', 'path': '/project_type_slugs/1', 'value': 'consumer'}]
 
     # The package's `diff` attribute is the function; fetch the module.
-    module = importlib.import_module('imbi_toolkit.patching.diff')
+    module = importlib.import_module('imbi_toolkit.patching._diff')
     monkeypatch.setattr(module, 'diff_json', broken_engine)
     assert diff(project, after) == [
         {

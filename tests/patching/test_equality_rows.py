@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from imbi_toolkit.patching import diff_json
-from imbi_toolkit.patching.equality import strictly_equal
+from imbi_toolkit.patching._equality import strictly_equal
 
 ROWS = [{'id': index, 'ok': True, 'score': 0.0} for index in range(20)]
 

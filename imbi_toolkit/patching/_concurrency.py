@@ -15,9 +15,9 @@ import copy
 import typing
 from collections import abc
 
-from imbi_toolkit.patching.apply import Applier
-from imbi_toolkit.patching.engine import Operation
-from imbi_toolkit.patching.pointer import join, split
+from imbi_toolkit.patching._apply import Applier
+from imbi_toolkit.patching._engine import Operation
+from imbi_toolkit.patching._pointer import join, split
 
 
 def with_tests(
