@@ -36,7 +36,8 @@ from collections import abc
 
 import jsonpatch
 
-from imbi_toolkit.patching import diff_json, verified_diff
+from imbi_toolkit.patching import diff_json
+from imbi_toolkit.patching._verify import verified_diff
 
 _WORDS = tuple(
     [

@@ -14,8 +14,8 @@ import typing
 from collections import abc
 
 from imbi_toolkit.patching._equality import strictly_equal
-from imbi_toolkit.patching.errors import PatchValidationError, Problem
 from imbi_toolkit.patching._pointer import split
+from imbi_toolkit.patching.errors import PatchValidationError, Problem
 
 _INDEX = re.compile(r'0|[1-9][0-9]*')
 

@@ -8,10 +8,10 @@ from collections import abc
 from imbi_toolkit.patching import _document as imbi_document
 from imbi_toolkit.patching._concurrency import with_tests
 from imbi_toolkit.patching._engine import diff_json
-from imbi_toolkit.patching.errors import PatchValidationError
 from imbi_toolkit.patching._patch import Patch
 from imbi_toolkit.patching._validation import problems
 from imbi_toolkit.patching._verify import coarse_diff, verifies
+from imbi_toolkit.patching.errors import PatchValidationError
 
 
 def diff(

@@ -14,8 +14,8 @@ from collections import abc
 
 from imbi_toolkit.patching import _document as imbi_document
 from imbi_toolkit.patching._apply import Applier
-from imbi_toolkit.patching.errors import PatchValidationError, Problem
 from imbi_toolkit.patching._pointer import split
+from imbi_toolkit.patching.errors import PatchValidationError, Problem
 
 OPERATIONS = ('add', 'remove', 'replace', 'move', 'copy', 'test')
 _NEEDS_VALUE = frozenset({'add', 'replace', 'test'})

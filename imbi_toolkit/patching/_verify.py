@@ -16,8 +16,8 @@ import typing
 from imbi_toolkit.patching._apply import Applier
 from imbi_toolkit.patching._engine import Operation, diff_json
 from imbi_toolkit.patching._equality import same_batch, strictly_equal
-from imbi_toolkit.patching.errors import PatchValidationError
 from imbi_toolkit.patching._pointer import escape
+from imbi_toolkit.patching.errors import PatchValidationError
 
 _MISSING = object()
 _is = operator.is_
