@@ -15,6 +15,7 @@ applier) are internal and may change without notice.
 """
 
 from imbi_toolkit.patching._builder import PatchBuilder
+from imbi_toolkit.patching._concurrency import replay_safe
 from imbi_toolkit.patching._diff import diff
 from imbi_toolkit.patching._document import patchable
 from imbi_toolkit.patching._engine import diff_json
@@ -35,6 +36,7 @@ __all__ = [
     'escape',
     'join',
     'patchable',
+    'replay_safe',
     'split',
     'validate',
 ]

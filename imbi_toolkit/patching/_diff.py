@@ -40,8 +40,11 @@ def diff(
         after: The project as it should be.
         tests: Put a `test` op with the old value before each change, so
             that the server answers 422 if someone changed that value in the
-            meantime instead of overwriting it. Interactive callers (the
-            magics) turn this on.
+            meantime instead of overwriting it. Each insert, removal or move
+            is guarded by a test of the array or object it changes, so the
+            patch is also `replay_safe`: sent again after its answer was
+            lost, it is refused instead of inserting twice. Interactive
+            callers (the magics) turn this on.
 
     Returns:
         A `Patch` (a list of operation dicts) that remembers the translated

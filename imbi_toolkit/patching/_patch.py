@@ -66,12 +66,30 @@ class Patch(list[dict[str, typing.Any]]):
     def with_tests(self, before: object = None) -> Patch:
         """Return a copy guarded by `test` ops holding the old values.
 
-        See `imbi_toolkit.patching._concurrency.with_tests`.
+        Each change is preceded by a `test` of the old value it changes:
+        the path itself for an object member, the whole array for anything
+        inside an array, the object for a new key (not at the top level).
+        The server then answers 422 instead of overwriting a concurrent
+        edit, and the copy is `replay_safe`.
+
+        Args:
+            before: The document the patch applies to (default: the one
+                it was computed against).
+
+        Raises:
+            PatchValidationError: When an operation does not fit `before`.
         """
         from imbi_toolkit.patching._concurrency import with_tests
 
         document = self.before if before is None else before
         return Patch(with_tests(self, document), before=document)
+
+    def replay_safe(self) -> bool:
+        """Tell whether the patch may be sent again after its answer was
+        lost (see `imbi_toolkit.patching.replay_safe`)."""
+        from imbi_toolkit.patching._concurrency import replay_safe
+
+        return replay_safe(self)
 
     def preview(self, before: object = None, *, width: int | None = None) -> Preview:
         """A table of the operations (HTML, Markdown and text forms)."""

@@ -133,6 +133,9 @@ def test_tests_guard_each_changed_value_with_its_old_value(project: Project) -> 
     after['links']['grafana'] = 'https://g'
     patch = diff(project, after, tests=True)
     assert patch == [
+        # A new key: its object is tested (no test can say "absent"), so
+        # that a retry after a lost answer is refused.
+        {'op': 'test', 'path': '/links', 'value': project['links']},
         {'op': 'add', 'path': '/links/grafana', 'value': 'https://g'},
         {'op': 'test', 'path': '/framework', 'value': 'fastapi'},
         {'op': 'replace', 'path': '/framework', 'value': 'litestar'},

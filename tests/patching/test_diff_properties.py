@@ -103,7 +103,7 @@ def test_test_ops_hold_the_values_the_server_will_see(
 
 @pytest.mark.parametrize(
     'name',
-    ['__init__', '_builder', '_pointer'],
+    ['__init__', '_builder', '_pointer', '_concurrency'],
 )
 def test_docstring_examples(name: str) -> None:
     module = importlib.import_module(
