@@ -32,13 +32,19 @@ from collections import abc
 
 _is = operator.is_
 _is_not = operator.is_not
+_eq = operator.eq
+_not = operator.not_
+_repeat = itertools.repeat
 _compress = itertools.compress
 _chain = itertools.chain.from_iterable
 _dict_values = dict.values
 # marshal 4 writes back-references for objects that have other references, so
 # equal values can marshal differently; that only makes the check fall back.
 _MARSHAL_VERSION = 4
-_FEW_ROWS = 8
+# Up to this many pairs, walking them beats the passes of `_same_by_levels`.
+_FEW = 16
+# Top-level pairs per slice of `_same_by_levels` (see `_same_nested`).
+_CHUNK = 512
 
 
 def strictly_equal(x: object, y: object) -> bool:
@@ -81,7 +87,7 @@ def same_batch(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
     The caller must already know that `xs[i] == ys[i]` for every `i`.
     """
     if _leaves_shared(xs, ys):
-        return _same_by_walk(xs, ys)
+        return _same_nested(xs, ys)
     differ = list(map(_is_not, xs, ys))
     xs = list(_compress(xs, differ))
     ys = list(_compress(ys, differ))
@@ -90,7 +96,7 @@ def same_batch(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
             return True
     except ValueError:  # a type marshal does not know (e.g. a subclass)
         pass
-    return _same_by_walk(xs, ys)
+    return _same_nested(xs, ys)
 
 
 def same_flat_dicts(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
@@ -143,10 +149,10 @@ def _leaves_shared(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
 
 
 def _same_by_walk(xs: abc.Iterable[typing.Any], ys: abc.Iterable[typing.Any]) -> bool:
-    """Walk pairs whose leaves are mostly shared: C-level identity checks
-    settle each dict or list whose items are all the same objects."""
+    """Walk a few pairs: C-level identity checks settle each dict or list
+    whose items are all the same objects; big containers go by levels."""
     # One loop that skips shared items costs less than first filtering them
-    # out: the lists walked here are mostly short.
+    # out: the batches walked here are short.
     for x, y in zip(xs, ys, strict=True):
         if x is y:
             continue
@@ -157,7 +163,7 @@ def _same_by_walk(xs: abc.Iterable[typing.Any], ys: abc.Iterable[typing.Any]) ->
             if len(x) != len(y):
                 return False
             values_x = x.values()
-            values_y: abc.Iterable[typing.Any]
+            values_y: abc.Collection[typing.Any]
             # The values line up by position only if the keys come in the
             # same order; otherwise (a JSON object has no order) by key.
             if all(map(_is, x, y)) or list(x) == list(y):
@@ -167,38 +173,103 @@ def _same_by_walk(xs: abc.Iterable[typing.Any], ys: abc.Iterable[typing.Any]) ->
                     values_y = list(map(y.__getitem__, x))
                 except KeyError:
                     return False
-            if not all(map(_is, values_x, values_y)) and not _same_by_walk(
+            if not all(map(_is, values_x, values_y)) and not _same_nested(
                 values_x, values_y
             ):
                 return False
         elif kind is list:
             if len(x) != len(y):
                 return False
-            if (
-                not all(map(_is, x, y))
-                # Short lists walk faster than the batch passes' fixed cost.
-                and not (len(x) > _FEW_ROWS and _same_shared_rows(x, y))
-                and not _same_by_walk(x, y)
-            ):
+            if not all(map(_is, x, y)) and not _same_nested(x, y):
                 return False
         elif kind is float and not _same_float(x, y):
             return False
     return True
 
 
-def _same_shared_rows(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
-    """Settle two equal lists of dicts (rows) whose keys and values are all
-    the same objects in a few C-level passes, not one Python step per row.
+def _same_nested(
+    xs: abc.Collection[typing.Any], ys: abc.Collection[typing.Any]
+) -> bool:
+    size = len(xs)
+    # Past a few items the level passes' fixed cost pays for itself.
+    if size <= _FEW:
+        return _same_by_walk(xs, ys)
+    if type(xs) is not list or type(ys) is not list:
+        xs = list(xs)
+        ys = list(ys)
+    if size <= _CHUNK:
+        return _same_by_levels(xs, ys)
+    # In slices, so that the levels stay small enough for the CPU caches
+    # (and below malloc's mmap threshold).
+    return all(
+        _same_by_levels(xs[start : start + _CHUNK], ys[start : start + _CHUNK])
+        for start in range(0, size, _CHUNK)
+    )
 
-    `False` only means "not settled here".
-    """
-    if list(map(type, xs)) != list(map(type, ys)):
-        return False
-    try:
-        # Equal dicts have equal key counts, so the chains line up row by
-        # row; dict.values raises TypeError on anything but a dict.
-        return all(
-            map(_is, _chain(map(_dict_values, xs)), _chain(map(_dict_values, ys)))
-        ) and all(map(_is, _chain(xs), _chain(ys)))
-    except TypeError:
-        return False
+
+def _same_by_levels(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
+    """`_same_by_walk` breadth first: all the pairs one level down are
+    checked together, each check one C-level pass over the whole level, so
+    the Python steps grow with the depth of the documents, not their size
+    (a list of 5,000 objects with nested lists is three levels)."""
+    while xs:
+        differ = list(map(_is_not, xs, ys))
+        if not any(differ):
+            return True
+        if not all(differ):
+            xs = list(_compress(xs, differ))
+            ys = list(_compress(ys, differ))
+        types = list(map(type, xs))
+        if types != list(map(type, ys)):
+            return False
+        next_x: list[typing.Any] = []
+        next_y: list[typing.Any] = []
+        kinds = set(types)
+        for kind in kinds:
+            if kind is not dict and kind is not list and kind is not float:
+                continue  # `==` (the precondition) settled it
+            if len(kinds) == 1:
+                part_x, part_y = xs, ys
+            else:
+                pick = list(map(_is, types, _repeat(kind)))
+                part_x = list(_compress(xs, pick))
+                part_y = list(_compress(ys, pick))
+            if kind is float:
+                if not all(map(_same_float, part_x, part_y)):
+                    return False
+                continue
+            # Equal lengths first: the chains below must line up pair by pair.
+            if list(map(len, part_x)) != list(map(len, part_y)):
+                return False
+            if kind is list:
+                next_x.extend(_chain(part_x))
+                next_y.extend(_chain(part_y))
+                continue
+            if not all(map(_is, _chain(part_x), _chain(part_y))) and list(
+                _chain(part_x)
+            ) != list(_chain(part_y)):
+                aligned = _by_key_order(part_x, part_y)
+                if aligned is None:
+                    return False
+                part_y = aligned
+            next_x.extend(_chain(map(_dict_values, part_x)))
+            next_y.extend(_chain(map(_dict_values, part_y)))
+        xs, ys = next_x, next_y
+    return True
+
+
+def _by_key_order(
+    xs: list[dict[str, typing.Any]], ys: list[dict[str, typing.Any]]
+) -> list[dict[str, typing.Any]] | None:
+    """`ys`, each dict whose keys come in another order than its partner's
+    in `xs` rebuilt in that order; None when the keys themselves differ."""
+    in_order = list(map(_eq, map(list, xs), map(list, ys)))
+    aligned = list(ys)
+    for index in _compress(range(len(xs)), map(_not, in_order)):
+        x = xs[index]
+        y = ys[index]
+        try:
+            aligned[index] = {key: y[key] for key in x}
+        except KeyError:
+            return None
+    return aligned
