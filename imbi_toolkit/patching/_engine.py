@@ -15,7 +15,12 @@ import operator
 import typing
 
 from imbi_toolkit.patching import _lists
-from imbi_toolkit.patching._equality import _same_float, same_batch, same_flat_dicts
+from imbi_toolkit.patching._equality import (
+    _nested,
+    _same_float,
+    same_batch,
+    same_flat_dicts,
+)
 from imbi_toolkit.patching._pointer import escape
 
 Operation: typing.TypeAlias = dict[str, typing.Any]
@@ -245,10 +250,11 @@ def _plan(a: list[typing.Any], b: list[typing.Any]) -> _lists.ListPlan:
     kinds.update(map(type, b))
     if kinds == {str}:
         return _lists.plan(a, b)  # a str equals nothing but an equal str
-    if kinds == {dict}:
+    if kinds == {dict} and not _nested(a[0]) and not _nested(b[0]):
         # The values of a dict, as a tuple, hash in C; equal tuples only say
         # "maybe equal" (1 == True, keys unseen), so the pairs are checked. A
-        # nested dict or list is not hashable, which sends us to marshal.
+        # nested dict or list is not hashable, which sends us to marshal
+        # (the first items tell, before thousands of tuples are built).
         try:
             plan = _lists.plan(
                 list(map(tuple, map(dict.values, a))),
