@@ -149,8 +149,8 @@ def replay_safe(operations: abc.Iterable[abc.Mapping[str, typing.Any]]) -> bool:
                     return False
             else:
                 return False
-    except (KeyError, TypeError, ValueError):
-        return False
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return False  # malformed: `validate` says what is wrong
     return True
 
 

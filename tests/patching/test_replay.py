@@ -182,6 +182,9 @@ def test_constant_writes_need_no_guard() -> None:
         [{'op': 'frobnicate', 'path': '/a'}],
         [{'op': 'add', 'path': 'links', 'value': 1}],
         [{'path': '/a'}],
+        [{'op': 'remove', 'path': 5}],
+        [{'op': 'move', 'path': '/a'}],
+        [None],
         'not a patch',
     ],
 )
