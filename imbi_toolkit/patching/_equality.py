@@ -9,9 +9,12 @@ every leaf in Python is slow, so the checks here run in C where they can:
 2. Pairs that are the same object are equal: `copy.deepcopy` and edits of a
    copy share their leaves, so one `map(operator.is_)` settles them.
 3. Otherwise, when the leaves are shared, a walk of the containers only (types
-   must match, a float zero must keep its sign), each settled by one such
-   C-level pass; when they are not shared, `marshal`, whose output is exact
-   about types, and the walk only if the bytes differ.
+   must match, a float zero must keep its sign): a few pairs one by one, many
+   pairs level by level (each level a few C-level passes over all of its
+   pairs), or, for items that hold containers, `marshal` in slices. When the
+   leaves are not shared, `marshal` of the whole batch. `marshal` is exact
+   about types and floats, so equal bytes settle a batch; different bytes
+   (keys in another order, say) send it to the walk.
 
 A JSON object has no key order, so neither do these checks: the values of two
 dicts are paired by key, never by position (pairing by position compared
