@@ -1,12 +1,20 @@
 """Benchmark: the patching engine against `jsonpatch.make_patch`.
 
-The documents and cases are those of performance-notes §2: project-like
-documents of 1.8 KiB to 5.5 MiB (scalar fields, a `links` dict, a `facts` dict
-of mixed str/int/float/bool, lists of 7-field deployment dicts) and four edits
-(one scalar, 1 % of the leaves, an insert at the front of a list, a reversed
-list). For each, the implementations run interleaved in several rounds, each
-timed over a batch of ~20 ms; the table shows medians, and each ratio is the
-median of the per-round ratios against `jsonpatch.make_patch` in the same run.
+Two shapes of document:
+
+* one project-like document of 1.8 KiB to 5.5 MiB (performance-notes §2):
+  scalar fields, a `links` dict, a `facts` dict of mixed str/int/float/bool,
+  lists of 7-field deployment dicts;
+* a list of 500 or 5000 small project-like objects (`projects x500`,
+  `projects x5000`), each with 15 keys: scalars, short lists of slugs and
+  tags, and nested `links` and `identifiers` objects.
+
+And five edits of each: one scalar, 1 % of the leaves (1 % of the objects
+for the lists), an insert at the front of a list, the keys of one object in
+another order (no change in JSON terms), and a reversed list. For each, the
+implementations run interleaved in several rounds, each timed over a batch
+of ~20 ms; the table shows medians, and each ratio is the median of the
+per-round ratios against `jsonpatch.make_patch` in the same run.
 
 Columns:
     engine: `imbi_toolkit.patching.diff_json`, the generic engine under
@@ -18,8 +26,9 @@ Columns:
         to `before` gives `after`, compared as `json.dumps(sort_keys=True)`
         (type-strict).
 
-Run: `python benchmarks/bench_diff.py [--quick] [--budget SECONDS]`. It stops
-by itself: after the budget (default 300 s) each case gets one round only.
+Run: `python benchmarks/bench_diff.py [--quick] [--only LABEL ...] [--budget
+SECONDS]`. It stops by itself: after the budget (default 300 s) each case
+gets one round only.
 """
 
 from __future__ import annotations
@@ -36,7 +45,8 @@ from collections import abc
 
 import jsonpatch
 
-from imbi_toolkit.patching import diff_json, verified_diff
+from imbi_toolkit.patching import diff_json
+from imbi_toolkit.patching._verify import verified_diff
 
 _WORDS = tuple(
     [
@@ -74,6 +84,11 @@ SIZES = [
     ('30.9 KiB', 500, 100, 1),
     ('299 KiB', 5000, 1000, 1),
     ('5.5 MiB', 5000, 10000, 3),
+]
+# label, number of project-like objects in the list
+PROJECT_LISTS = [
+    ('projects x500', 500),
+    ('projects x5000', 5000),
 ]
 BATCH_SECONDS = 0.02
 
@@ -151,13 +166,81 @@ def make_document(
     return document
 
 
-def _scalar(before: dict[str, typing.Any]) -> dict[str, typing.Any]:
+def _project(rng: random.Random, index: int) -> dict[str, typing.Any]:
+    """A small project-like object: 15 keys, short lists, nested links."""
+    slug = f'{_words(rng, 1)}-{index}'
+    return {
+        'id': index,
+        'name': f'{_words(rng, 2).title()} {index}',
+        'slug': slug,
+        'description': _words(rng, rng.randint(3, 10)),
+        'icon': rng.choice([None, 'fas fa-cube', 'fas fa-tools']),
+        'team_slug': rng.choice(['platform', 'billing', 'search', 'data']),
+        'project_type_slugs': rng.sample(['api', 'consumer', 'library', 'web'], 2),
+        'environments': rng.sample(['production', 'staging', 'testing'], 2),
+        'tags': [_words(rng, 1) for _ in range(rng.randint(0, 3))],
+        'links': {
+            'github': f'https://github.com/example/{slug}',
+            'docs': f'https://docs.example.com/{slug}',
+        },
+        'identifiers': {'sonarqube': f'example:{slug}', 'sentry': index * 7},
+        'score': round(rng.random() * 100, 1),
+        'archived': rng.random() < 0.1,
+        'created_at': f'2025-{1 + index % 12:02d}-{1 + index % 28:02d}T12:00:00Z',
+        'updated_at': f'2026-{1 + index % 12:02d}-{1 + index % 28:02d}T08:30:00Z',
+    }
+
+
+def make_projects(count: int, seed: int = 1) -> list[dict[str, typing.Any]]:
+    """A list of `count` small project-like objects."""
+    rng = random.Random(seed)
+    return [_project(rng, index) for index in range(count)]
+
+
+def _main_list(document: typing.Any) -> list[typing.Any]:
+    return document if isinstance(document, list) else document['deployments']
+
+
+def _scalar(before: typing.Any) -> typing.Any:
     after = copy.deepcopy(before)
-    after['description'] = 'changed description'
+    if isinstance(after, list):
+        after[len(after) // 2]['description'] = 'changed description'
+    else:
+        after['description'] = 'changed description'
     return after
 
 
-def _one_percent(before: dict[str, typing.Any]) -> dict[str, typing.Any]:
+def _key_order(before: typing.Any) -> typing.Any:
+    """The keys of one object (in the middle of the list) in another order."""
+    after = copy.deepcopy(before)
+    items = _main_list(after)
+    middle = len(items) // 2
+    items[middle] = dict(reversed(list(items[middle].items())))
+    return after
+
+
+def _one_percent_projects(before: list[typing.Any]) -> list[typing.Any]:
+    after = copy.deepcopy(before)
+    rng = random.Random(7)
+    for index in rng.sample(range(len(after)), max(1, len(after) // 100)):
+        project = after[index]
+        field = rng.choice(['description', 'score', 'archived', 'tags', 'links'])
+        if field == 'description':
+            project['description'] += ' x'
+        elif field == 'score':
+            project['score'] += 1
+        elif field == 'archived':
+            project['archived'] = not project['archived']
+        elif field == 'tags':
+            project['tags'].append('new')
+        else:
+            project['links']['docs'] += '/v2'
+    return after
+
+
+def _one_percent(before: typing.Any) -> typing.Any:
+    if isinstance(before, list):
+        return _one_percent_projects(before)
     after = copy.deepcopy(before)
     rng = random.Random(7)
     facts = after['facts']
@@ -177,26 +260,40 @@ def _one_percent(before: dict[str, typing.Any]) -> dict[str, typing.Any]:
     return after
 
 
-def _insert_front(before: dict[str, typing.Any]) -> dict[str, typing.Any]:
+def _insert_front(before: typing.Any) -> typing.Any:
     after = copy.deepcopy(before)
-    after['deployments'].insert(0, _deployment(random.Random(9), 999999))
+    if isinstance(after, list):
+        after.insert(0, _project(random.Random(9), 999999))
+    else:
+        after['deployments'].insert(0, _deployment(random.Random(9), 999999))
     return after
 
 
-def _reverse(before: dict[str, typing.Any]) -> dict[str, typing.Any]:
+def _reverse(before: typing.Any) -> typing.Any:
     after = copy.deepcopy(before)
-    after['deployments'].reverse()
+    _main_list(after).reverse()
     return after
 
 
-CASES: list[
-    tuple[str, abc.Callable[[dict[str, typing.Any]], dict[str, typing.Any]]]
-] = [
+CASES: list[tuple[str, abc.Callable[[typing.Any], typing.Any]]] = [
     ('scalar', _scalar),
     ('1pct', _one_percent),
     ('insert_front', _insert_front),
+    ('key_order', _key_order),
     ('reverse', _reverse),
 ]
+
+
+def documents(
+    labels: abc.Collection[str] | None = None,
+) -> abc.Iterator[tuple[str, typing.Any, bool]]:
+    """Yield `(label, document, huge)` for the shapes named in `labels`."""
+    for label, facts, items, lists in SIZES:
+        if not labels or label in labels:
+            yield label, make_document(facts, items, lists), items >= 10000
+    for label, count in PROJECT_LISTS:
+        if not labels or label in labels:
+            yield label, make_projects(count), False
 
 
 def _canonical(value: object) -> str:
@@ -218,16 +315,14 @@ def rows(
     """Run the benchmark and return one dict per (document, case).
 
     Args:
-        sizes: Labels from `SIZES` to run (default: all).
+        sizes: Labels from `SIZES` and `PROJECT_LISTS` to run (default:
+            all).
         rounds: Interleaved rounds per case (3 at most for 5.5 MiB).
         budget_seconds: After this much time each later case runs one round.
     """
     deadline = time.monotonic() + budget_seconds
     results = []
-    for label, facts, items, lists in SIZES:
-        if sizes and label not in sizes:
-            continue
-        before = make_document(facts, items, lists)
+    for label, before, huge in documents(sizes):
         size = len(json.dumps(before))
         for case, edit in CASES:
             after = edit(before)
@@ -240,7 +335,7 @@ def rows(
                 'make_patch': lambda: jsonpatch.make_patch(before, after),  # noqa: B023
             }
             numbers = {name: _batch_size(call) for name, call in calls.items()}
-            wanted = min(rounds, 3) if items >= 10000 else rounds
+            wanted = min(rounds, 3) if huge else rounds
             times: dict[str, list[float]] = {name: [] for name in calls}
             for round_number in range(wanted):
                 if round_number and time.monotonic() > deadline:
@@ -317,11 +412,24 @@ def main(argv: abc.Sequence[str] | None = None) -> int:
     parser.add_argument(
         '--quick', action='store_true', help='skip the 5.5 MiB document'
     )
+    parser.add_argument(
+        '--only',
+        action='append',
+        metavar='LABEL',
+        help='run only this document (repeatable), e.g. "projects x500"',
+    )
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--budget', type=float, default=300.0, help='seconds')
     args = parser.parse_args(argv)
-    sizes = [label for label, *_ in SIZES if not (args.quick and label == '5.5 MiB')]
-    print(format_table(rows(sizes, args.rounds, args.budget)))
+    labels = [label for label, *_ in SIZES] + [label for label, _ in PROJECT_LISTS]
+    if args.only:
+        unknown = sorted(set(args.only) - set(labels))
+        if unknown:
+            parser.error(f'unknown document {unknown[0]!r}; choose from {labels}')
+        labels = args.only
+    elif args.quick:
+        labels.remove('5.5 MiB')
+    print(format_table(rows(labels, args.rounds, args.budget)))
     return 0
 
 

@@ -18,7 +18,7 @@ from collections import abc as cabc
 from imbi_toolkit.api import errors, paths
 from imbi_toolkit.bulk.results import Result, Status, Target
 from imbi_toolkit.operations import PatchChangedError
-from imbi_toolkit.patching import validation
+from imbi_toolkit.patching import validate
 from imbi_toolkit.plugins.errors import PluginError, RefusedError
 from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
 
@@ -113,7 +113,7 @@ class ApplyPatch(Operation):
             raise ValueError('the patch is empty: pass at least one operation')
         # The same checks as every other way of sending a patch: op names,
         # pointers, values, read-only paths (PatchValidationError names the op).
-        validation.validate(self.patch)
+        validate(self.patch)
 
     def spec(self) -> JSONObject:
         return {'patch': self.patch}

@@ -24,8 +24,8 @@ from imbi_toolkit.api.client import short_committish
 from imbi_toolkit.errors import ToolkitError
 from imbi_toolkit.operations import _schema
 from imbi_toolkit.operations._history import History, NotUndoableError
-from imbi_toolkit.patching import validation
-from imbi_toolkit.patching.document import CORE_KEYS
+from imbi_toolkit.patching import validate
+from imbi_toolkit.patching._document import CORE_KEYS
 from imbi_toolkit.plugins import calling
 from imbi_toolkit.plugins import manager as manager_module
 from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
@@ -485,7 +485,7 @@ class Toolkit:
         prepared = typing.cast(list[JSONObject], kwargs['patch'])
         # Checked after the plugins had their say, so what they add is checked
         # too; a malformed pointer would otherwise be a 500 from the server.
-        validation.validate(prepared)
+        validate(prepared)
         if self.check_schema and _schema.touches_attributes(prepared, CORE_KEYS):
             await self._check_schema(org_slug, project_id, prepared)
         return prepared

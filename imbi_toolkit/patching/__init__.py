@@ -8,19 +8,22 @@ Examples:
     >>> diff(before, after)
     Patch([{"op": "replace", "path": "/description", "value": ""}, \
 {"op": "add", "path": "/links/docs", "value": "https://docs.example.com"}])
+
+Everything a user needs is importable from here; the modules whose names start
+with `_` (the diff engine, the strictness checks, the list planner, the
+applier) are internal and may change without notice.
 """
 
-from imbi_toolkit.patching.builder import PatchBuilder
-from imbi_toolkit.patching.concurrency import with_tests
-from imbi_toolkit.patching.diff import diff
-from imbi_toolkit.patching.document import patchable
-from imbi_toolkit.patching.engine import diff_json
+from imbi_toolkit.patching._builder import PatchBuilder
+from imbi_toolkit.patching._concurrency import replay_safe
+from imbi_toolkit.patching._diff import diff
+from imbi_toolkit.patching._document import patchable
+from imbi_toolkit.patching._engine import diff_json
+from imbi_toolkit.patching._patch import Patch
+from imbi_toolkit.patching._pointer import escape, join, split
+from imbi_toolkit.patching._preview import Preview
+from imbi_toolkit.patching._validation import validate
 from imbi_toolkit.patching.errors import PatchValidationError, Problem
-from imbi_toolkit.patching.patch import Patch
-from imbi_toolkit.patching.pointer import escape, join, split
-from imbi_toolkit.patching.preview import Preview
-from imbi_toolkit.patching.validation import validate
-from imbi_toolkit.patching.verify import verified_diff, verifies
 
 __all__ = [
     'Patch',
@@ -33,9 +36,7 @@ __all__ = [
     'escape',
     'join',
     'patchable',
+    'replay_safe',
     'split',
     'validate',
-    'verified_diff',
-    'verifies',
-    'with_tests',
 ]

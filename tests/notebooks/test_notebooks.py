@@ -17,7 +17,7 @@ CANARY_TOKEN = 'ik_11111111111111111111111111111111_CANARY-notebook-token-never-
 # What each notebook must visibly have done, beyond running without error.
 EXPECTED = {
     'quickstart.ipynb': [
-        'billing-api: 2 changes (+1 test op), sent',
+        'billing-api: 2 changes (+2 test ops), sent',
         'The cell holds one operation, not a document',
         # Quoted on the line, stored without the quotes.
         "'Billing API 2.0')",

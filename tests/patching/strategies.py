@@ -5,7 +5,10 @@ from __future__ import annotations
 import copy
 import random
 import typing
+from collections import abc
 
+import jsonpatch
+import jsonpointer
 from hypothesis import strategies as st
 
 # Values Python's `==` confuses (1 == 1.0 == True, 0.0 == -0.0 == 0 == False)
@@ -86,3 +89,162 @@ def json_pairs(
     if draw(st.booleans()):
         return before, draw(values)
     return before, mutate(before, draw(st.randoms(use_true_random=False)))
+
+
+def reorder(value: typing.Any, rng: random.Random, share: bool = True) -> typing.Any:
+    """The same JSON value with the keys of its objects in another order.
+
+    Lists are rebuilt (never reordered: that would be a change); leaves are
+    the same objects when `share`, else equal copies (`copy.deepcopy`), as
+    when a document is fetched twice.
+    """
+    if isinstance(value, dict):
+        keys = list(value)
+        rng.shuffle(keys)
+        return {key: reorder(value[key], rng, share) for key in keys}
+    if isinstance(value, list):
+        return [reorder(item, rng, share) for item in value]
+    return value if share else copy.deepcopy(value)
+
+
+def _reorder_list(value: typing.Any, rng: random.Random) -> typing.Any:
+    """A copy with the items of one list (somewhere inside) permuted."""
+    result = copy.deepcopy(value)
+    found: list[list[typing.Any]] = []
+    stack = [result]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            found.append(item)
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+    if found:
+        target = rng.choice(found)
+        if rng.random() < 0.5:
+            rng.shuffle(target)
+        else:
+            target.reverse()
+    return result
+
+
+@st.composite
+def reordered_pairs(
+    draw: st.DrawFn, values: st.SearchStrategy[typing.Any] = json_values
+) -> tuple[typing.Any, typing.Any]:
+    """A JSON value and the same value (or an edit of it) with keys shuffled,
+    lists reordered, or both, leaves shared with `before` or not."""
+    before = draw(values)
+    rng = draw(st.randoms(use_true_random=False))
+    after = before
+    steps = draw(
+        st.lists(st.sampled_from(['keys', 'list', 'edit']), min_size=1, max_size=4)
+    )
+    for step in steps:
+        if step == 'keys':
+            after = reorder(after, rng, share=draw(st.booleans()))
+        elif step == 'list':
+            after = _reorder_list(after, rng)
+        else:
+            after = mutate(after, rng)
+    if draw(st.booleans()):
+        before = reorder(before, rng, share=draw(st.booleans()))
+    return before, after
+
+
+def _locations(
+    value: typing.Any, tokens: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
+    """Every location in `value`, as token tuples, the root first."""
+    found = [tokens]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_locations(item, (*tokens, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_locations(item, (*tokens, str(index))))
+    return found
+
+
+def _at(document: typing.Any, tokens: tuple[str, ...]) -> typing.Any:
+    for token in tokens:
+        document = (
+            document[int(token)] if isinstance(document, list) else document[token]
+        )
+    return document
+
+
+def _pointer(tokens: abc.Sequence[str]) -> str:
+    return ''.join('/' + t.replace('~', '~0').replace('/', '~1') for t in tokens)
+
+
+def random_patch(
+    document: typing.Any, rng: random.Random, size: int
+) -> list[dict[str, typing.Any]]:
+    """A patch of `size` operations that applies to `document`: every kind
+    of op, `test`s of random locations with their current values among them
+    (some guarding what the next op changes, some pinning unrelated paths).
+    """
+    state = copy.deepcopy(document)
+    operations: list[dict[str, typing.Any]] = []
+    while len(operations) < size:
+        places = _locations(state)
+        containers = [t for t in places if isinstance(_at(state, t), dict | list)]
+        kind = rng.choice(['add', 'add', 'remove', 'replace', 'move', 'copy', 'test'])
+        if kind == 'test':
+            tokens = rng.choice(places)
+            operation = {
+                'op': 'test',
+                'path': _pointer(tokens),
+                'value': copy.deepcopy(_at(state, tokens)),
+            }
+        elif kind in ('add', 'copy', 'move'):
+            parent = rng.choice(containers)
+            target = _at(state, parent)
+            if isinstance(target, list):
+                last = rng.choice(['-', str(rng.randint(0, len(target)))])
+            else:
+                last = rng.choice([*target, 'n', 'm']) if target else 'n'
+            path = _pointer((*parent, last))
+            if kind == 'add':
+                operation = {
+                    'op': 'add',
+                    'path': path,
+                    'value': rng.choice([1, 'b', True, [1], {'k': 0}]),
+                }
+            else:
+                sources = [t for t in places if t]
+                if kind == 'move':
+                    # Not into itself or one of its children.
+                    sources = [t for t in sources if (*parent, last)[: len(t)] != t]
+                if not sources:
+                    continue
+                operation = {
+                    'op': kind,
+                    'from': _pointer(rng.choice(sources)),
+                    'path': path,
+                }
+        else:
+            candidates = [t for t in places if t]
+            if not candidates:
+                continue
+            tokens = rng.choice(candidates)
+            operation = {'op': kind, 'path': _pointer(tokens)}
+            if kind == 'replace':
+                operation['value'] = rng.choice([2, 'c', False, [], {}])
+        if rng.random() < 0.5 and kind != 'test':
+            # Often guard what the op changes, as a careful writer would.
+            guard = rng.choice([t for t in places if t] or [()])
+            operations.append(
+                {
+                    'op': 'test',
+                    'path': _pointer(guard),
+                    'value': copy.deepcopy(_at(state, guard)),
+                }
+            )
+        try:
+            state = jsonpatch.apply_patch(state, [operation])
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):
+            continue
+        operations.append(operation)
+    return operations

@@ -133,6 +133,9 @@ def test_tests_guard_each_changed_value_with_its_old_value(project: Project) -> 
     after['links']['grafana'] = 'https://g'
     patch = diff(project, after, tests=True)
     assert patch == [
+        # A new key: its object is tested (no test can say "absent"), so
+        # that a retry after a lost answer is refused.
+        {'op': 'test', 'path': '/links', 'value': project['links']},
         {'op': 'add', 'path': '/links/grafana', 'value': 'https://g'},
         {'op': 'test', 'path': '/framework', 'value': 'fastapi'},
         {'op': 'replace', 'path': '/framework', 'value': 'litestar'},
@@ -158,7 +161,7 @@ def test_a_wrong_engine_result_falls_back_to_replacing_top_level_values(
         return [{'op': 'add', 'path': '/project_type_slugs/1', 'value': 'consumer'}]
 
     # The package's `diff` attribute is the function; fetch the module.
-    module = importlib.import_module('imbi_toolkit.patching.diff')
+    module = importlib.import_module('imbi_toolkit.patching._diff')
     monkeypatch.setattr(module, 'diff_json', broken_engine)
     assert diff(project, after) == [
         {

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imbi_toolkit.patching import diff, diff_json, patchable, validate, with_tests
+from imbi_toolkit.patching import Patch, diff, diff_json, patchable, validate
 
 from .conftest import PROJECT
 from .strategies import json_pairs, json_values
@@ -96,14 +96,14 @@ def test_test_ops_hold_the_values_the_server_will_see(
     before, after = pair
     if not isinstance(before, dict):
         before, after = {'root': before}, {'root': after}
-    operations = with_tests(diff_json(before, after), before)
+    operations = Patch(diff_json(before, after)).with_tests(before)
     # Every test passes against `before` (jsonpatch raises if one fails).
     assert canonical(jsonpatch.apply_patch(before, operations)) == canonical(after)
 
 
 @pytest.mark.parametrize(
     'name',
-    ['__init__', 'builder', 'pointer'],
+    ['__init__', '_builder', '_pointer', '_concurrency'],
 )
 def test_docstring_examples(name: str) -> None:
     module = importlib.import_module(

@@ -8,9 +8,10 @@ import typing
 import jsonpatch
 from hypothesis import HealthCheck, given, settings
 
-from imbi_toolkit.patching import diff_json, verifies
-from imbi_toolkit.patching.apply import apply_operations
-from imbi_toolkit.patching.equality import strictly_equal
+from imbi_toolkit.patching import diff_json
+from imbi_toolkit.patching._apply import apply_operations
+from imbi_toolkit.patching._equality import strictly_equal
+from imbi_toolkit.patching._verify import verifies
 
 from .strategies import json_objects, json_pairs
 

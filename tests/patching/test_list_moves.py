@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from imbi_toolkit.patching import lists
+from imbi_toolkit.patching import _lists
 
 
 def _reordering(size: int, kind: str, seed: int) -> list[int]:
@@ -32,16 +32,16 @@ def test_moves_match_the_simulation(
     # new list = old items in this order; the plan's staying pairs form a
     # longest increasing run, the rest move.
     order = _reordering(size, kind, seed=size)
-    plan = lists.plan(order, list(range(size)))
+    plan = _lists.plan(order, list(range(size)))
     survivors = list(range(size))
     target = dict(plan.staying + plan.moved)
     stationary = {old for old, _ in plan.staying}
-    expected = lists._move_steps_small(
+    expected = _lists._move_steps_small(
         survivors, sorted(survivors, key=target.__getitem__), stationary
     )
     # Force one long-list path or the other.
-    monkeypatch.setattr(lists, '_SORTED_SLOTS', size if sorted_slots else 0)
-    steps = lists.move_steps(survivors, target, stationary)
+    monkeypatch.setattr(_lists, '_SORTED_SLOTS', size if sorted_slots else 0)
+    steps = _lists.move_steps(survivors, target, stationary)
     assert steps == expected
     # Replaying the steps really gives the new order.
     current = list(range(size))

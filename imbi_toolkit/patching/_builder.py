@@ -5,8 +5,8 @@ from __future__ import annotations
 import typing
 from collections import abc
 
-from imbi_toolkit.patching.patch import Patch
-from imbi_toolkit.patching.pointer import Token, as_pointer
+from imbi_toolkit.patching._patch import Patch
+from imbi_toolkit.patching._pointer import Token, as_pointer
 
 Path: typing.TypeAlias = str | abc.Sequence[Token]
 

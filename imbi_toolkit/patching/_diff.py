@@ -5,13 +5,13 @@ from __future__ import annotations
 import typing
 from collections import abc
 
-from imbi_toolkit.patching import document as imbi_document
-from imbi_toolkit.patching.concurrency import with_tests
-from imbi_toolkit.patching.engine import diff_json
+from imbi_toolkit.patching import _document as imbi_document
+from imbi_toolkit.patching._concurrency import with_tests
+from imbi_toolkit.patching._engine import diff_json
+from imbi_toolkit.patching._patch import Patch
+from imbi_toolkit.patching._validation import problems
+from imbi_toolkit.patching._verify import coarse_diff, verifies
 from imbi_toolkit.patching.errors import PatchValidationError
-from imbi_toolkit.patching.patch import Patch
-from imbi_toolkit.patching.validation import problems
-from imbi_toolkit.patching.verify import coarse_diff, verifies
 
 
 def diff(
@@ -40,8 +40,11 @@ def diff(
         after: The project as it should be.
         tests: Put a `test` op with the old value before each change, so
             that the server answers 422 if someone changed that value in the
-            meantime instead of overwriting it. Interactive callers (the
-            magics) turn this on.
+            meantime instead of overwriting it. Each insert, removal or move
+            is guarded by a test of the array or object it changes, so the
+            patch is also `replay_safe`: sent again after its answer was
+            lost, it is refused instead of inserting twice. Interactive
+            callers (the magics) turn this on.
 
     Returns:
         A `Patch` (a list of operation dicts) that remembers the translated

@@ -11,7 +11,7 @@ from imbi_toolkit.patching.secrets import masked_operation
 if typing.TYPE_CHECKING:
     from IPython.lib.pretty import RepresentationPrinter
 
-    from imbi_toolkit.patching.preview import Preview
+    from imbi_toolkit.patching._preview import Preview
 
 
 class Patch(list[dict[str, typing.Any]]):
@@ -46,7 +46,7 @@ class Patch(list[dict[str, typing.Any]]):
         See `imbi_toolkit.patching.validate`; `document` defaults to the one
         the patch was computed against.
         """
-        from imbi_toolkit.patching.validation import validate
+        from imbi_toolkit.patching._validation import validate
 
         current = self.before if document is None else document
         validate(
@@ -59,23 +59,41 @@ class Patch(list[dict[str, typing.Any]]):
         Raises:
             PatchValidationError: When an operation does not fit.
         """
-        from imbi_toolkit.patching.apply import apply_operations
+        from imbi_toolkit.patching._apply import apply_operations
 
         return apply_operations(document, self)
 
     def with_tests(self, before: object = None) -> Patch:
         """Return a copy guarded by `test` ops holding the old values.
 
-        See `imbi_toolkit.patching.concurrency.with_tests`.
+        Each change is preceded by a `test` of the old value it changes:
+        the path itself for an object member, the whole array for anything
+        inside an array, the object for a new key (not at the top level).
+        The server then answers 422 instead of overwriting a concurrent
+        edit, and the copy is `replay_safe`.
+
+        Args:
+            before: The document the patch applies to (default: the one
+                it was computed against).
+
+        Raises:
+            PatchValidationError: When an operation does not fit `before`.
         """
-        from imbi_toolkit.patching.concurrency import with_tests
+        from imbi_toolkit.patching._concurrency import with_tests
 
         document = self.before if before is None else before
         return Patch(with_tests(self, document), before=document)
 
+    def replay_safe(self) -> bool:
+        """Tell whether the patch may be sent again after its answer was
+        lost (see `imbi_toolkit.patching.replay_safe`)."""
+        from imbi_toolkit.patching._concurrency import replay_safe
+
+        return replay_safe(self)
+
     def preview(self, before: object = None, *, width: int | None = None) -> Preview:
         """A table of the operations (HTML, Markdown and text forms)."""
-        from imbi_toolkit.patching.preview import VALUE_WIDTH, Preview
+        from imbi_toolkit.patching._preview import VALUE_WIDTH, Preview
 
         document = self.before if before is None else before
         return Preview(self, document, width=width or VALUE_WIDTH)

@@ -14,9 +14,9 @@ import json
 import typing
 from collections import abc
 
-from imbi_toolkit.patching.apply import Applier
+from imbi_toolkit.patching._apply import Applier
+from imbi_toolkit.patching._pointer import join, split
 from imbi_toolkit.patching.errors import PatchValidationError
-from imbi_toolkit.patching.pointer import join, split
 from imbi_toolkit.patching.secrets import MASK, is_secret_key, masked
 
 if typing.TYPE_CHECKING:

@@ -12,10 +12,10 @@ import json
 import typing
 from collections import abc
 
-from imbi_toolkit.patching import document as imbi_document
-from imbi_toolkit.patching.apply import Applier
+from imbi_toolkit.patching import _document as imbi_document
+from imbi_toolkit.patching._apply import Applier
+from imbi_toolkit.patching._pointer import split
 from imbi_toolkit.patching.errors import PatchValidationError, Problem
-from imbi_toolkit.patching.pointer import split
 
 OPERATIONS = ('add', 'remove', 'replace', 'move', 'copy', 'test')
 _NEEDS_VALUE = frozenset({'add', 'replace', 'test'})

@@ -1,7 +1,7 @@
 """The generic JSON diff engine: any two JSON values to RFC 6902 operations.
 
 It is type-strict (`1`, `1.0`, `True` and `"1"` all differ), walks only what
-changed (see `equality` for how unchanged subtrees are skipped in C), and
+changed (see `_equality` for how unchanged subtrees are skipped in C), and
 keeps list edits small: a common head and tail are trimmed first, an insert
 or removal is one op, reordered items are moved, and a changed item is
 patched in place. Operation values are the objects of `after`, not copies.
@@ -14,9 +14,14 @@ import marshal
 import operator
 import typing
 
-from imbi_toolkit.patching import lists
-from imbi_toolkit.patching.equality import _same_float, same_batch, same_flat_dicts
-from imbi_toolkit.patching.pointer import escape
+from imbi_toolkit.patching import _lists
+from imbi_toolkit.patching._equality import (
+    _nested,
+    _same_float,
+    same_batch,
+    same_flat_dicts,
+)
+from imbi_toolkit.patching._pointer import escape
 
 Operation: typing.TypeAlias = dict[str, typing.Any]
 
@@ -220,7 +225,7 @@ def _run_length(flags: list[bool]) -> int:
 
 
 def _strict_run(a: list[typing.Any], b: list[typing.Any], limit: int) -> int:
-    from imbi_toolkit.patching.equality import strictly_equal
+    from imbi_toolkit.patching._equality import strictly_equal
 
     for index in range(limit):
         if not strictly_equal(a[index], b[index]):
@@ -235,22 +240,23 @@ def _item_keys(items: list[typing.Any]) -> list[bytes | str]:
         return list(map(repr, items))
 
 
-def _plan(a: list[typing.Any], b: list[typing.Any]) -> lists.ListPlan:
+def _plan(a: list[typing.Any], b: list[typing.Any]) -> _lists.ListPlan:
     """Plan a list edit, matching items by cheap keys where that is safe."""
     if len(a) <= _SMALL_LIST and len(b) <= _SMALL_LIST:
         pairs = _match_small(a, b)
         if pairs is not None:
-            return lists.plan_pairs(pairs, len(a), len(b))
+            return _lists.plan_pairs(pairs, len(a), len(b))
     kinds = set(map(type, a))
     kinds.update(map(type, b))
     if kinds == {str}:
-        return lists.plan(a, b)  # a str equals nothing but an equal str
-    if kinds == {dict}:
+        return _lists.plan(a, b)  # a str equals nothing but an equal str
+    if kinds == {dict} and not _nested(a[0]) and not _nested(b[0]):
         # The values of a dict, as a tuple, hash in C; equal tuples only say
         # "maybe equal" (1 == True, keys unseen), so the pairs are checked. A
-        # nested dict or list is not hashable, which sends us to marshal.
+        # nested dict or list is not hashable, which sends us to marshal
+        # (the first items tell, before thousands of tuples are built).
         try:
-            plan = lists.plan(
+            plan = _lists.plan(
                 list(map(tuple, map(dict.values, a))),
                 list(map(tuple, map(dict.values, b))),
             )
@@ -262,7 +268,7 @@ def _plan(a: list[typing.Any], b: list[typing.Any]) -> lists.ListPlan:
             ys = [b[new] for _, new in pairs]
             if same_flat_dicts(xs, ys):
                 return plan
-    return lists.plan(_item_keys(a), _item_keys(b))
+    return _lists.plan(_item_keys(a), _item_keys(b))
 
 
 def _match_small(
@@ -327,7 +333,7 @@ def _diff_by_keys(
             target.update(plan.changed)
         stationary = set(target)  # the old indices that stay in place
         target.update(plan.moved)
-        for source, destination in lists.move_steps(survivors, target, stationary):
+        for source, destination in _lists.move_steps(survivors, target, stationary):
             ops.append(
                 {
                     'op': 'move',

@@ -1,7 +1,7 @@
 """Plan the edit of one list: which items stay, move, change, go or arrive.
 
 The planner sees only item keys (equal keys mean strictly equal items) and
-returns indices, so that `engine` can turn the plan into JSON Patch ops:
+returns indices, so that `_engine` can turn the plan into JSON Patch ops:
 
 * items whose keys match are paired; the longest run of pairs already in
   order (a longest increasing subsequence) stays put, the other pairs move;

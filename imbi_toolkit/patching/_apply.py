@@ -13,9 +13,9 @@ import re
 import typing
 from collections import abc
 
-from imbi_toolkit.patching.equality import strictly_equal
+from imbi_toolkit.patching._equality import strictly_equal
+from imbi_toolkit.patching._pointer import split
 from imbi_toolkit.patching.errors import PatchValidationError, Problem
-from imbi_toolkit.patching.pointer import split
 
 _INDEX = re.compile(r'0|[1-9][0-9]*')
 
@@ -206,7 +206,7 @@ class Applier:
 
 
 def _where(tokens: list[str], depth: int) -> str:
-    from imbi_toolkit.patching.pointer import join
+    from imbi_toolkit.patching._pointer import join
 
     return join(*tokens[:depth]) or 'the document root'
 

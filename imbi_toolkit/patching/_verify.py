@@ -1,6 +1,6 @@
 """Check that operations turn `before` into `after`; a coarse fallback.
 
-The check applies the operations copy-on-write (`apply.Applier`) and then
+The check applies the operations copy-on-write (`_apply.Applier`) and then
 compares only what they touched: a subtree that is still the very object of
 `before` at the same path was judged equal to `after` by the diff engine's
 strict comparison and is not compared again. Everything the operations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import operator
 import typing
 
-from imbi_toolkit.patching.apply import Applier
-from imbi_toolkit.patching.engine import Operation, diff_json
-from imbi_toolkit.patching.equality import same_batch, strictly_equal
+from imbi_toolkit.patching._apply import Applier
+from imbi_toolkit.patching._engine import Operation, diff_json
+from imbi_toolkit.patching._equality import same_batch, strictly_equal
+from imbi_toolkit.patching._pointer import escape
 from imbi_toolkit.patching.errors import PatchValidationError
-from imbi_toolkit.patching.pointer import escape
 
 _MISSING = object()
 _is = operator.is_
