@@ -7,8 +7,10 @@ repeat (docs/imbi-api.md#retries):
   are retried on connection errors and timeouts and on 429, 502, 503 and 504.
   A repeated create that meets 409 means the first one worked; the client's
   `ensure_release` then looks the release up.
-- a PATCH whose operations include `test` is idempotent too: replayed after
-  it was applied, its test fails cleanly with 422 instead of applying twice.
+- a PATCH that is replay-safe (`imbi_toolkit.patching.replay_safe`: every
+  insert, removal, move or copy guarded by a `test` of what it changes, as
+  `diff(tests=True)` makes them) is idempotent too: replayed after it was
+  applied, a guard fails cleanly with 422, or it changes nothing again.
 - every other write, recording a deployment above all (the server appends
   one event per POST), is retried only when the request certainly never left
   the client: connection refused, connect timeout, pool timeout.
@@ -81,14 +83,16 @@ class RetryPolicy:
         return exponential * (1 - self.jitter * random.random())  # noqa: S311
 
 
-def _has_test_op(request: httpx.Request) -> bool:
+def _replay_safe_patch(request: httpx.Request) -> bool:
     try:
         body = json.loads(request.content)
     except (ValueError, httpx.RequestNotRead):
         return False
-    return isinstance(body, list) and any(
-        isinstance(op, dict) and op.get('op') == 'test' for op in body
-    )
+    if not isinstance(body, list):
+        return False
+    from imbi_toolkit.patching import replay_safe
+
+    return replay_safe(body)
 
 
 # The mode the operations layer chose for the writes sent inside `chosen()`.
@@ -122,7 +126,7 @@ def mode_of(request: httpx.Request) -> Mode:
         return typing.cast(Mode, explicit)
     if request.method in _READ_METHODS:
         return IDEMPOTENT
-    if request.method == 'PATCH' and _has_test_op(request):
+    if request.method == 'PATCH' and _replay_safe_patch(request):
         return IDEMPOTENT
     return UNSENT_ONLY
 

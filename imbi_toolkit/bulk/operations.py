@@ -123,14 +123,14 @@ class ApplyPatch(Operation):
 
     @property
     def repeatable(self) -> bool:
-        """Whether sending the patch twice cannot write twice.
+        """Whether sending the patch twice cannot change the result.
 
-        Only an append to an array (`/-`) writes again; a patch with a
-        `test` op fails cleanly when replayed.
+        See `imbi_toolkit.patching.replay_safe`: every insert, removal, move
+        or copy must be guarded by a `test` of what it changes.
         """
-        has_test = any(op['op'] == 'test' for op in self.patch)
-        appends = any(str(op['path']).endswith('/-') for op in self.patch)
-        return has_test or not appends
+        from imbi_toolkit.patching import replay_safe
+
+        return replay_safe(self.patch)
 
     async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
         started({})

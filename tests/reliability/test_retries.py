@@ -176,16 +176,39 @@ async def test_conflict_is_not_retried() -> None:
     assert len(script.requests) == 1
 
 
-# -- PATCH: only with test ops ----------------------------------------------
+# -- PATCH: only when applying it twice cannot change the result -----------
 
 
-async def test_patch_without_test_op_not_retried() -> None:
+@pytest.mark.parametrize(
+    'patch',
+    [
+        [{'op': 'add', 'path': '/project_type_slugs/-', 'value': 'x'}],
+        # A test of another path does not make an append safe.
+        [
+            {'op': 'test', 'path': '/name', 'value': 'n'},
+            {'op': 'add', 'path': '/project_type_slugs/0', 'value': 'x'},
+        ],
+        [{'op': 'remove', 'path': '/project_type_slugs/0'}],
+    ],
+)
+async def test_patch_that_is_not_replay_safe_is_not_retried(
+    patch: list[dict[str, object]],
+) -> None:
     script = Script([_status(503), _status(200, json={})])
-    patch = [{'op': 'replace', 'path': '/description', 'value': 'x'}]
     async with _client(script) as client:
         response = await client.patch_project('eng', 'p1', patch)
     assert response.status_code == 503
     assert len(script.requests) == 1
+
+
+async def test_plain_replace_is_retried() -> None:
+    # Setting a value twice leaves the same value.
+    script = Script([_status(503), _status(200, json={})])
+    patch = [{'op': 'replace', 'path': '/description', 'value': 'x'}]
+    async with _client(script) as client:
+        response = await client.patch_project('eng', 'p1', patch)
+    assert response.status_code == 200
+    assert len(script.requests) == 2
 
 
 async def test_patch_with_test_op_retried() -> None:
