@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import abc
 
-import httpx
 import pytest
 
 from imbi_toolkit.api import Imbi
@@ -32,6 +31,6 @@ async def client(recorder: Script) -> abc.AsyncIterator[Imbi]:
     async with Imbi(
         base_url='http://imbi.test/api',
         token='t0ken',
-        transport=httpx.MockTransport(recorder),
+        transport=recorder.transport(),
     ) as imbi:
         yield imbi
