@@ -1,18 +1,14 @@
-"""Helpers for unit tests of the client's edge cases with httpx.MockTransport."""
+"""Fixtures for unit tests of the client's edge cases with httpx.MockTransport."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import typing
 from collections import abc
 
-import httpx
 import pytest
 
 from imbi_toolkit.api import Imbi
 
-Responder = abc.Callable[[httpx.Request], httpx.Response]
+from ..fakes import Script
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,35 +20,17 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@dataclasses.dataclass
-class Recorder:
-    """A MockTransport handler that records requests and replays responses."""
-
-    responder: Responder = lambda request: httpx.Response(200, json={})
-    requests: list[httpx.Request] = dataclasses.field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.responder(request)
-
-    @property
-    def last(self) -> httpx.Request:
-        return self.requests[-1]
-
-    def last_json(self) -> typing.Any:
-        return json.loads(self.last.content)
+@pytest.fixture
+def recorder() -> Script:
+    """Answers every request ``200 {}`` until a test sets its steps."""
+    return Script()
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-async def client(recorder: Recorder) -> abc.AsyncIterator[Imbi]:
+async def client(recorder: Script) -> abc.AsyncIterator[Imbi]:
     async with Imbi(
         base_url='http://imbi.test/api',
         token='t0ken',
-        transport=httpx.MockTransport(recorder),
+        transport=recorder.transport(),
     ) as imbi:
         yield imbi

@@ -10,7 +10,7 @@ import pytest
 
 from imbi_toolkit.api import Imbi
 
-from .conftest import Recorder
+from ..fakes import Script
 
 pytestmark = pytest.mark.usefixtures('recorder')
 
@@ -34,7 +34,7 @@ def test_constructor_is_keyword_only() -> None:
         Imbi('http://imbi.test', 'token')  # type: ignore[misc]
 
 
-async def test_headers_on_every_request(client: Imbi, recorder: Recorder) -> None:
+async def test_headers_on_every_request(client: Imbi, recorder: Script) -> None:
     await client.get('/organizations/')
     await client.post('/anything', json={})
     version = importlib.metadata.version('imbi-toolkit')
@@ -43,7 +43,7 @@ async def test_headers_on_every_request(client: Imbi, recorder: Recorder) -> Non
         assert request.headers['user-agent'] == f'imbi-toolkit/{version}'
 
 
-async def test_custom_user_agent(recorder: Recorder) -> None:
+async def test_custom_user_agent(recorder: Script) -> None:
     async with Imbi(
         base_url='http://imbi.test',
         token='t',
@@ -61,7 +61,7 @@ async def test_timeout_defaults_to_httpx_default() -> None:
         assert client.timeout == httpx.Timeout(12.5)
 
 
-async def test_base_url_prefix_is_kept(client: Imbi, recorder: Recorder) -> None:
+async def test_base_url_prefix_is_kept(client: Imbi, recorder: Script) -> None:
     await client.patch_project('eng', 'V1StGXR8_Z5jdHi6B-myT', [])
     assert (
         recorder.last.url.path
@@ -72,7 +72,7 @@ async def test_base_url_prefix_is_kept(client: Imbi, recorder: Recorder) -> None
 # patch_project -----------------------------------------------------------------
 
 
-async def test_patch_project_request(client: Imbi, recorder: Recorder) -> None:
+async def test_patch_project_request(client: Imbi, recorder: Script) -> None:
     ops = [{'op': 'replace', 'path': '/description', 'value': 'x'}]
     response = await client.patch_project('eng', 'p1', iter(ops))
     assert response.status_code == 200
@@ -94,12 +94,12 @@ async def test_patch_project_request(client: Imbi, recorder: Recorder) -> None:
 )
 async def test_patch_project_error_is_logged_and_returned(
     client: Imbi,
-    recorder: Recorder,
+    recorder: Script,
     caplog: pytest.LogCaptureFixture,
     body: dict[str, object],
     logged: str,
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(400, **body)  # type: ignore[arg-type]
+    recorder.steps = [httpx.Response(400, **body)]  # type: ignore[arg-type]
     response = await client.patch_project('eng', 'p1', [])
     assert response.status_code == 400
     (record,) = _warnings(caplog)
@@ -110,8 +110,8 @@ async def test_patch_project_error_is_logged_and_returned(
 # create_release ----------------------------------------------------------------
 
 
-async def test_create_release_request(client: Imbi, recorder: Recorder) -> None:
-    recorder.responder = lambda request: httpx.Response(201, json={'id': 'r1'})
+async def test_create_release_request(client: Imbi, recorder: Script) -> None:
+    recorder.steps = [httpx.Response(201, json={'id': 'r1'})]
     body = {'committish': 'a1b2c3d', 'title': 'v1.2.3'}
     response = await client.create_release('eng', 'p1', body)
     assert response.status_code == 201
@@ -121,9 +121,9 @@ async def test_create_release_request(client: Imbi, recorder: Recorder) -> None:
 
 
 async def test_create_release_conflict_is_not_logged(
-    client: Imbi, recorder: Recorder, caplog: pytest.LogCaptureFixture
+    client: Imbi, recorder: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(409, json={'detail': 'exists'})
+    recorder.steps = [httpx.Response(409, json={'detail': 'exists'})]
     response = await client.create_release('eng', 'p1', {'title': 't'})
     assert response.status_code == 409
     assert _warnings(caplog) == []
@@ -131,9 +131,9 @@ async def test_create_release_conflict_is_not_logged(
 
 @pytest.mark.parametrize('status', [400, 404, 422, 500, 503])
 async def test_create_release_other_errors_are_logged(
-    client: Imbi, recorder: Recorder, caplog: pytest.LogCaptureFixture, status: int
+    client: Imbi, recorder: Script, caplog: pytest.LogCaptureFixture, status: int
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(status, text='went wrong')
+    recorder.steps = [httpx.Response(status, text='went wrong')]
     response = await client.create_release('eng', 'p1', {'title': 't'})
     assert response.status_code == status
     (record,) = _warnings(caplog)
@@ -143,7 +143,7 @@ async def test_create_release_other_errors_are_logged(
 # record_deployment -------------------------------------------------------------
 
 
-async def test_record_deployment_request(client: Imbi, recorder: Recorder) -> None:
+async def test_record_deployment_request(client: Imbi, recorder: Script) -> None:
     response = await client.record_deployment(
         'eng', 'p1', 'Uakgb_J5m9g-0JDMbcJqL', 'production', {'status': 'success'}
     )
@@ -157,9 +157,9 @@ async def test_record_deployment_request(client: Imbi, recorder: Recorder) -> No
 
 
 async def test_record_deployment_not_found_is_not_logged(
-    client: Imbi, recorder: Recorder, caplog: pytest.LogCaptureFixture
+    client: Imbi, recorder: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(404, json={'detail': 'gone'})
+    recorder.steps = [httpx.Response(404, json={'detail': 'gone'})]
     response = await client.record_deployment('eng', 'p1', 'r', 'prod', {})
     assert response.status_code == 404
     assert _warnings(caplog) == []
@@ -167,9 +167,9 @@ async def test_record_deployment_not_found_is_not_logged(
 
 @pytest.mark.parametrize('status', [400, 409, 422, 500])
 async def test_record_deployment_other_errors_are_logged(
-    client: Imbi, recorder: Recorder, caplog: pytest.LogCaptureFixture, status: int
+    client: Imbi, recorder: Script, caplog: pytest.LogCaptureFixture, status: int
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(status, text='bad env')
+    recorder.steps = [httpx.Response(status, text='bad env')]
     response = await client.record_deployment('eng', 'p1', 'r', 'prod', {})
     assert response.status_code == status
     (record,) = _warnings(caplog)
@@ -180,11 +180,13 @@ async def test_record_deployment_other_errors_are_logged(
 
 
 async def test_find_user_by_identity_request_and_email(
-    client: Imbi, recorder: Recorder
+    client: Imbi, recorder: Script
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(
-        200, json={'email': 'alice@example.com', 'display_name': 'Alice'}
-    )
+    recorder.steps = [
+        httpx.Response(
+            200, json={'email': 'alice@example.com', 'display_name': 'Alice'}
+        )
+    ]
     assert await client.find_user_by_identity('github', '583231') == 'alice@example.com'
     assert recorder.last.method == 'GET'
     assert recorder.last.url.path == '/api/users/by-identity'
@@ -195,9 +197,9 @@ async def test_find_user_by_identity_request_and_email(
 
 
 async def test_find_user_not_found_is_none_and_quiet(
-    client: Imbi, recorder: Recorder, caplog: pytest.LogCaptureFixture
+    client: Imbi, recorder: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(404, json={'detail': 'no'})
+    recorder.steps = [httpx.Response(404, json={'detail': 'no'})]
     assert await client.find_user_by_identity('github', '1') is None
     assert _warnings(caplog) == []
 
@@ -212,11 +214,11 @@ async def test_find_user_not_found_is_none_and_quiet(
 )
 async def test_find_user_other_errors_are_none_with_warning(
     client: Imbi,
-    recorder: Recorder,
+    recorder: Script,
     caplog: pytest.LogCaptureFixture,
     response: httpx.Response,
 ) -> None:
-    recorder.responder = lambda request: response
+    recorder.steps = [response]
     assert await client.find_user_by_identity('github', '1') is None
     (record,) = _warnings(caplog)
     assert 'Failed to look up user' in record.getMessage()
@@ -224,12 +226,12 @@ async def test_find_user_other_errors_are_none_with_warning(
 
 
 async def test_find_user_transport_error_is_none_with_warning(
-    client: Imbi, recorder: Recorder, caplog: pytest.LogCaptureFixture
+    client: Imbi, recorder: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError('connection refused', request=request)
 
-    recorder.responder = refuse
+    recorder.steps = [refuse]
     assert await client.find_user_by_identity('github', '1') is None
     (record,) = _warnings(caplog)
     assert 'connection refused' in record.getMessage()
@@ -245,18 +247,18 @@ async def test_find_user_transport_error_is_none_with_warning(
 )
 async def test_find_user_bad_body_is_none(
     client: Imbi,
-    recorder: Recorder,
+    recorder: Script,
     caplog: pytest.LogCaptureFixture,
     response: httpx.Response,
 ) -> None:
-    recorder.responder = lambda request: response
+    recorder.steps = [response]
     assert await client.find_user_by_identity('github', '1') is None
 
 
 async def test_find_user_undecodable_body_warns(
-    client: Imbi, recorder: Recorder, caplog: pytest.LogCaptureFixture
+    client: Imbi, recorder: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(200, text='not json')
+    recorder.steps = [httpx.Response(200, text='not json')]
     assert await client.find_user_by_identity('github', '1') is None
     (record,) = _warnings(caplog)
     assert 'Failed to decode user lookup response' in record.getMessage()
@@ -264,13 +266,13 @@ async def test_find_user_undecodable_body_warns(
 
 @pytest.mark.parametrize('body', [{'email': ''}, {'email': None}, {}])
 async def test_find_user_empty_email_is_none(
-    client: Imbi, recorder: Recorder, body: dict[str, object]
+    client: Imbi, recorder: Script, body: dict[str, object]
 ) -> None:
-    recorder.responder = lambda request: httpx.Response(200, json=body)
+    recorder.steps = [httpx.Response(200, json=body)]
     assert await client.find_user_by_identity('github', '1') is None
 
 
-def _server(param: str, recorder: Recorder) -> None:
+def _server(param: str, recorder: Script) -> None:
     """Answer like an API that requires ``param`` (FastAPI's 422 when missing)."""
 
     def respond(request: httpx.Request) -> httpx.Response:
@@ -286,11 +288,11 @@ def _server(param: str, recorder: Recorder) -> None:
             return httpx.Response(422, json={'detail': detail})
         return httpx.Response(200, json={'email': 'alice@example.com'})
 
-    recorder.responder = respond
+    recorder.steps = [respond]
 
 
 async def test_find_user_on_api_2_12_and_later(
-    client: Imbi, recorder: Recorder, caplog: pytest.LogCaptureFixture
+    client: Imbi, recorder: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
     _server('integration_slug', recorder)
     assert await client.find_user_by_identity('github', '1') == 'alice@example.com'
@@ -305,7 +307,7 @@ async def test_find_user_on_api_2_12_and_later(
     ]
 
 
-async def test_find_user_on_api_2_11(client: Imbi, recorder: Recorder) -> None:
+async def test_find_user_on_api_2_11(client: Imbi, recorder: Script) -> None:
     _server('plugin_slug', recorder)
     assert await client.find_user_by_identity('github', '1') == 'alice@example.com'
     assert len(recorder.requests) == 1

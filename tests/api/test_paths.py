@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from imbi_toolkit.api import Imbi, paths
 
-from .conftest import Recorder
+from ..fakes import Script
 
 HELPERS: dict[
     str, typing.Callable[[Imbi, dict[str, str]], typing.Awaitable[object]]
@@ -41,7 +41,7 @@ GOOD = {'org': 'eng', 'project': 'p1', 'version': 'r1', 'env': 'production'}
     ],
 )
 async def test_each_value_is_one_encoded_segment(
-    client: Imbi, recorder: Recorder, helper: str, arg: str, value: str, encoded: str
+    client: Imbi, recorder: Script, helper: str, arg: str, value: str, encoded: str
 ) -> None:
     await HELPERS[helper](client, {**GOOD, arg: value})
     raw_path = recorder.last.url.raw_path.decode()
@@ -52,7 +52,7 @@ async def test_each_value_is_one_encoded_segment(
 
 @pytest.mark.parametrize('arg', ['version', 'env'])
 async def test_deployment_segments_are_encoded(
-    client: Imbi, recorder: Recorder, arg: str
+    client: Imbi, recorder: Script, arg: str
 ) -> None:
     await HELPERS['record_deployment'](client, {**GOOD, arg: 'a/../b'})
     assert 'a%2F..%2Fb' in recorder.last.url.raw_path.decode()
@@ -69,7 +69,7 @@ HELPER_ARGS = [
 @pytest.mark.parametrize(('helper', 'arg'), HELPER_ARGS)
 @pytest.mark.parametrize('value', ['', '.', '..', '%2e', '%2E%2e', '.%2E'])
 async def test_empty_and_dot_segments_are_refused_before_sending(
-    client: Imbi, recorder: Recorder, helper: str, arg: str, value: str
+    client: Imbi, recorder: Script, helper: str, arg: str, value: str
 ) -> None:
     with pytest.raises(ValueError, match='must not be'):
         await HELPERS[helper](client, {**GOOD, arg: value})

@@ -16,7 +16,7 @@ import pytest
 
 from imbi_toolkit.api import Imbi, Settings, errors, redaction
 
-from .conftest import Recorder
+from ..fakes import Script
 
 CANARY = 'ik_0123456789abcdef0123456789abcdef_CANARY-s3cr3t'
 
@@ -52,8 +52,8 @@ def test_reprs_hide_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_logs_at_debug_hold_no_token(
     debug_logs: pytest.LogCaptureFixture, status: int
 ) -> None:
-    recorder = Recorder(
-        lambda request: httpx.Response(status, text=str(request.headers))
+    recorder = Script(
+        [lambda request: httpx.Response(status, text=str(request.headers))]
     )
     async with Imbi(
         base_url='http://imbi.test',
@@ -117,7 +117,7 @@ async def test_a_token_holder_is_accepted(kind: str) -> None:
     holder: typing.Any = (
         redaction.Secret(CANARY) if kind == 'Secret' else pydantic.SecretStr(CANARY)
     )
-    recorder = Recorder()
+    recorder = Script()
     async with Imbi(
         base_url='http://imbi.test',
         token=holder,

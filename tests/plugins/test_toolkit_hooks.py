@@ -181,7 +181,7 @@ async def test_after_release_create_sees_new_and_existing(
 
 
 async def test_conflict_without_tag_matches_the_untagged_release(toolkit, fake_api):
-    fake_api.releases = [
+    fake_api.releases['P1'] = [
         {'id': 'R9', 'committish': 'abc1234', 'tag': '2.0.0', 'title': 'tagged'},
         {'id': 'R8', 'committish': 'abc1234', 'tag': None, 'title': 'untagged'},
     ]
@@ -204,7 +204,7 @@ async def test_http_failure_raises(toolkit, fake_api):
 async def test_deployment_hooks_map_status_and_see_result(
     style, toolkit, manager, fake_api
 ):
-    fake_api.releases = [{'id': 'R1', 'committish': 'abc1234', 'tag': '1.0.0'}]
+    fake_api.releases['P1'] = [{'id': 'R1', 'committish': 'abc1234', 'tag': '1.0.0'}]
     results = []
 
     class MapsStatus:

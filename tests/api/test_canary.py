@@ -18,8 +18,7 @@ import pytest
 from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi, errors
 
-from .conftest import FAST, Script
-from .fake import FakeImbi
+from ..fakes import FAST, FakeImbi, Script
 
 SECRET = 'ik_feedfacefeedfacefeedfacefeedface_CANARY-t0k3n'
 

@@ -26,7 +26,8 @@ from imbi_toolkit.operations import Toolkit
 from imbi_toolkit.plugins import PluginManager
 from imbi_toolkit.testing import SandboxProcess
 
-from .conftest import FIGURES, CaptureServer
+from ..fakes import CaptureServer
+from .conftest import FIGURES
 
 pytestmark = pytest.mark.fault
 

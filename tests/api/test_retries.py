@@ -12,7 +12,7 @@ from imbi_toolkit.api import Imbi, Settings, errors, retries
 from imbi_toolkit.operations import Toolkit
 from imbi_toolkit.plugins import PluginManager
 
-from .conftest import FAST, Script
+from ..fakes import FAST, Script
 
 RELEASE = {
     'id': 'R' * 21,

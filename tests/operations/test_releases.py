@@ -11,7 +11,7 @@ from imbi_toolkit.api import Imbi, errors
 from imbi_toolkit.operations import Toolkit
 from imbi_toolkit.plugins import PluginManager
 
-from .conftest import FAST, Script
+from ..fakes import FAST, Script
 
 OLD = {'id': 'OLDxxxxxxxxxxxxxxxxxx', 'committish': 'abc1234', 'tag': '1.0.0'}
 NEW = {'id': 'NEWxxxxxxxxxxxxxxxxxx', 'committish': 'abc1234', 'tag': None}

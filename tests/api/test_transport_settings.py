@@ -6,7 +6,7 @@ import pytest
 
 from imbi_toolkit.api import Imbi, Settings
 
-from .conftest import CaptureServer
+from ..fakes import CaptureServer
 
 
 async def test_proxy_setting_routes_requests(

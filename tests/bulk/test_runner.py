@@ -12,8 +12,7 @@ import pytest
 from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi
 
-from .conftest import FAST
-from .fake import FakeImbi
+from ..fakes import FAST, FakeImbi
 
 PROJECTS = [f'p{i:02d}' for i in range(12)]
 
