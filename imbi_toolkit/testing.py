@@ -6,8 +6,8 @@ project that installs ``imbi-toolkit[sandbox]`` gets these fixtures:
 - ``imbi_sandbox``: a demo-seeded sandbox, shared by the session and reset
   (data reloaded, fault rules removed) before each test. It emulates the
   API line of ``imbi_api_version``;
-- ``imbi_api_version``: the line to emulate, `2.16` unless a test says
-  otherwise with ``@pytest.mark.imbi_api_version('2.41')`` or by
+- ``imbi_api_version``: the line to emulate, `2.41` unless a test says
+  otherwise with ``@pytest.mark.imbi_api_version('2.16')`` or by
   parametrizing it (``@pytest.mark.parametrize('imbi_api_version',
   ['2.16', '2.41'])``); the lines are `2.11`, `2.16`, `2.30` and `2.41`;
 - ``imbi_sandbox_session``: the default line's sandbox, never reset;
@@ -102,7 +102,7 @@ def _imbi_sandboxes(
 
 @pytest.fixture
 def imbi_api_version(request: pytest.FixtureRequest) -> str:
-    """The API line ``imbi_sandbox`` emulates: the marker's, or `2.16`."""
+    """The API line ``imbi_sandbox`` emulates: the marker's, or the default (2.41)."""
     marker = request.node.get_closest_marker(_MARKER)
     if marker is None:
         return DEFAULT_LINE

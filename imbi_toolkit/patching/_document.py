@@ -47,6 +47,9 @@ SERVER_KEYS = frozenset(
         # Computed per request from the deployment records (API 2.41).
         'latest_deployments',
         'lifecycle_results',
+        # Only on list items (2.16.1+ / 2.26.2+): summaries, not properties.
+        'release_summary',
+        'drift_ranges',
     }
 )
 

@@ -80,7 +80,10 @@ async def walk_through(client: Imbi) -> None:
     release = response.json()
     _say(f'   {response.status_code} {release["title"]}: id={release["id"]}')
     again = await client.create_release(ORG, project_id, body)
-    _say(f'   the same again answers {again.status_code} (already exists)')
+    _say(
+        f'   the same again answers {again.status_code} (already there: '
+        '200 from API 2.32.3, 409 before)'
+    )
 
     _step(4, 'Record a deployment of tag 2.0.0 to production')
     found = await client.find_release(ORG, project_id, tag='2.0.0')

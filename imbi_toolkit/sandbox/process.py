@@ -18,6 +18,8 @@ import time
 import typing
 from collections import abc
 
+from imbi_toolkit.sandbox import versions
+
 if typing.TYPE_CHECKING:
     import httpx
 
@@ -150,7 +152,7 @@ def _read_settings(
 def start_sandbox(
     *,
     seed: str = 'demo',
-    api_version: str = '2.16',
+    api_version: str = versions.DEFAULT_LINE,
     latency_ms: int = 0,
     db_path: str | os.PathLike[str] | None = None,
     faults: abc.Iterable[abc.Mapping[str, object]] = (),

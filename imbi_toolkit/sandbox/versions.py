@@ -196,7 +196,7 @@ GENERATIONS: dict[str, Features] = {
 }
 """Every emulated line, oldest first."""
 
-DEFAULT_LINE = '2.16'
+DEFAULT_LINE = '2.41'
 """The line a sandbox emulates unless told otherwise."""
 
 # Environment node fields never taken from (or shown from) an edge, before

@@ -124,3 +124,22 @@ async def test_a_deployment_with_a_run_id_is_retried_only_where_safe(
         )
         assert len(calls) == 2  # repeated: the server keeps one event per run id
         assert len(edge['deployments']) == 1
+
+
+async def test_an_edited_project_is_sent_without_server_owned_fields(
+    toolkit: Toolkit,
+) -> None:
+    # Removing an environment and editing the description of a fetched
+    # project: no `test` op on a field the server strips (`terminal` from
+    # 2.30, `latest_deployments` from 2.29), so the server accepts it.
+    from imbi_toolkit.patching import diff, patchable
+
+    project = await _project(toolkit)
+    before = patchable(await toolkit.client.get_project(ORG, project))
+    after = {**before, 'description': 'Edited on every generation'}
+    after['environments'] = dict(before['environments'])
+    removed = sorted(after['environments'])[0]
+    del after['environments'][removed]
+    answer = await toolkit.patch_project(ORG, project, diff(before, after, tests=True))
+    assert answer['description'] == 'Edited on every generation'
+    assert removed not in {env['slug'] for env in answer['environments']}

@@ -16,6 +16,9 @@ from imbi_toolkit.testing import SandboxProcess
 
 Json = dict[str, typing.Any]
 
+# `imbi_sandbox` is the 2.16 line here; 2.11 comes from its own fixture.
+pytestmark = pytest.mark.imbi_api_version('2.16')
+
 
 @pytest.fixture(params=['2.16', '2.11'])
 def versioned(

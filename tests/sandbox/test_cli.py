@@ -31,7 +31,7 @@ def test_prints_settings_and_stops_cleanly(signum: signal.Signals) -> None:
         assert sandbox.base_url.startswith('http://127.0.0.1:')
         assert sandbox.token == 'my-admin-token'
         assert sandbox.readonly_token.startswith('ik_')
-        assert sandbox.api_version == '2.16'
+        assert sandbox.api_version == '2.41'
         response = httpx.get(
             sandbox.base_url + '/organizations/',
             headers={'authorization': 'Bearer my-admin-token'},

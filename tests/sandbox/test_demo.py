@@ -19,7 +19,7 @@ def test_demo_walks_through_the_main_job() -> None:
     assert '24 projects' in out
     assert "framework: 'fastapi' -> 'litestar'" in out
     assert '201 Release 2.0.0' in out
-    assert 'the same again answers 409' in out
+    assert 'the same again answers 200' in out
     assert "current status 'success'" in out
     assert 'GitHub subject 583231 is alice@example.com' in out
     assert 'Sandbox stopped' in out

@@ -7,6 +7,9 @@ import pytest
 
 from imbi_toolkit.testing import API_VERSIONS, SandboxProcess
 
+# The 2.16 line's shapes and statuses (2.41's: test_generations.py).
+pytestmark = pytest.mark.imbi_api_version('2.16')
+
 
 def _identity_params(spec: dict[str, object]) -> list[str]:
     paths = spec['paths']

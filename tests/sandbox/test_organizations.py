@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+
+# The 2.16 line's shapes and statuses (2.41's: test_generations.py).
+pytestmark = pytest.mark.imbi_api_version('2.16')
 
 
 async def test_organizations_are_listed_by_name(http: httpx.AsyncClient) -> None:

@@ -38,8 +38,8 @@ def test_fixture_object_hides_tokens(imbi_sandbox: SandboxProcess) -> None:
     assert imbi_sandbox.env()['IMBI_CLIENT_API_TOKEN'] == imbi_sandbox.token
 
 
-def test_imbi_sandbox_emulates_2_16_by_default(imbi_sandbox: SandboxProcess) -> None:
-    assert imbi_sandbox.api_version == '2.16'
+def test_imbi_sandbox_emulates_2_41_by_default(imbi_sandbox: SandboxProcess) -> None:
+    assert imbi_sandbox.api_version == '2.41'
 
 
 @pytest.mark.imbi_api_version('2.41')

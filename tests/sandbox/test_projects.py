@@ -10,6 +10,9 @@ import typing
 import httpx
 import pytest
 
+# The 2.16 line's shapes and statuses (2.41's: test_generations.py).
+pytestmark = pytest.mark.imbi_api_version('2.16')
+
 Json = dict[str, typing.Any]
 
 

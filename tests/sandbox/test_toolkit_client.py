@@ -8,6 +8,9 @@ import pytest
 
 from imbi_toolkit.testing import SandboxProcess
 
+# The 2.16 line's shapes and statuses (2.41's: test_generations.py).
+pytestmark = pytest.mark.imbi_api_version('2.16')
+
 
 async def test_patch_create_and_deploy_with_the_client(
     imbi_sandbox: SandboxProcess, billing_api: str, caplog: pytest.LogCaptureFixture
