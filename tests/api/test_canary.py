@@ -20,6 +20,8 @@ from imbi_toolkit.api import Imbi, errors
 
 from ..fakes import FAST, FakeImbi, Script
 
+pytestmark = pytest.mark.attack('tokens')
+
 SECRET = 'ik_feedfacefeedfacefeedfacefeedface_CANARY-t0k3n'
 
 

@@ -18,6 +18,8 @@ from imbi_toolkit.api import Imbi, Settings, errors, redaction
 
 from ..fakes import Script
 
+pytestmark = pytest.mark.attack('tokens')
+
 CANARY = 'ik_0123456789abcdef0123456789abcdef_CANARY-s3cr3t'
 
 

@@ -28,6 +28,8 @@ from imbi_toolkit.api import Imbi, errors, redaction
 from imbi_toolkit.plugins import PluginHookError, PluginManager, Toolkit
 from imbi_toolkit.testing import SandboxProcess
 
+pytestmark = pytest.mark.attack('tokens')
+
 CANARY = 'ik_0123456789abcdef0123456789abcdef_TRACE-CANARY-s3cr3t'
 BACKENDS = ['httpcore', 'aiohttp']
 

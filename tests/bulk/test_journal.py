@@ -17,6 +17,8 @@ from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi
 from imbi_toolkit.bulk.results import Result, Target
 
+pytestmark = pytest.mark.attack('duplicated-writes')
+
 if typing.TYPE_CHECKING:
     from imbi_toolkit.operations import Toolkit
 

@@ -12,6 +12,8 @@ from imbi_toolkit.magics import arguments
 
 from .conftest import CANARY_TOKEN, renderings
 
+pytestmark = pytest.mark.attack('crashes')
+
 # One line per command, each with quoted values, and what it must parse to.
 LINES = [
     (

@@ -8,6 +8,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from imbi_toolkit import magics
 
+pytestmark = pytest.mark.attack('tokens')
+
 PASSWORD = 'pw-CANARY-base-url'
 
 

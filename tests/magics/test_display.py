@@ -13,6 +13,8 @@ from imbi_toolkit.magics import display
 from imbi_toolkit.magics.preview import PatchPreview
 from imbi_toolkit.patching import Patch
 
+pytestmark = pytest.mark.attack('crashes')
+
 HOSTILE = [
     'billing<img src=x onerror=alert(1)>',
     '<script>alert(1)</script>',

@@ -15,6 +15,8 @@ from imbi_toolkit.magics import loaded
 
 from .conftest import CANARY_TOKEN, renderings
 
+pytestmark = pytest.mark.attack('crashes')
+
 LOGIN_PAGE = '<html><body><form action="/login">Sign in</form></body></html>'
 
 

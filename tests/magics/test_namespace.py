@@ -11,6 +11,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from imbi_toolkit.api import errors
 
+pytestmark = pytest.mark.attack('lost-variables')
+
 _SHELL_NAMES = {'In', 'Out', 'exit', 'quit', 'get_ipython'}
 
 

@@ -16,6 +16,8 @@ from imbi_toolkit.api import RetryPolicy, errors
 from imbi_toolkit.patching import diff, patchable
 from imbi_toolkit.plugins import PluginManager
 
+pytestmark = pytest.mark.attack('duplicated-writes')
+
 ORG = 'engineering'
 FAST = RetryPolicy(backoff=0.01, max_backoff=0.01, jitter=0)
 

@@ -24,6 +24,8 @@ from imbi_toolkit.patching import Patch, diff, diff_json, patchable
 from .conftest import PROJECT
 from .strategies import json_objects, reorder, reordered_pairs
 
+pytestmark = pytest.mark.attack('crashes')
+
 FUZZ = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -9,6 +9,8 @@ from imbi_toolkit.patching import PatchBuilder
 
 from .conftest import PATCHABLE
 
+pytestmark = pytest.mark.attack('tokens')
+
 CLIENT_TOKEN = 'client-own-token-Q7x9Zp2L'  # no recognisable shape
 
 SHAPES = [

@@ -34,6 +34,8 @@ from imbi_toolkit.patching import (
 from .conftest import PROJECT
 from .strategies import json_objects, json_pairs, random_patch, reordered_pairs
 
+pytestmark = pytest.mark.attack('duplicated-writes')
+
 PROPERTY = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -14,6 +14,8 @@ from imbi_toolkit.api import Imbi
 from imbi_toolkit.plugins import PluginHookError, PluginManager, Toolkit
 from imbi_toolkit.plugins import errors as plugin_errors
 
+pytestmark = pytest.mark.attack('tokens')
+
 ORG = 'eng'
 PID = 'P1'
 CANARY = 'canary-token-3f9a'  # the client fixture's token

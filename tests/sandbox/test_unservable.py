@@ -17,6 +17,8 @@ import pytest
 
 from imbi_toolkit.testing import SandboxProcess, start_sandbox
 
+pytestmark = pytest.mark.attack('sandbox-500s')
+
 Json = dict[str, typing.Any]
 JSON = {'content-type': 'application/json'}
 
