@@ -18,19 +18,26 @@ from collections import abc
 from IPython.core.error import TryNext, UsageError
 
 from imbi_toolkit.magics import arguments
+from imbi_toolkit.types import JSONObject
 
 if typing.TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from imbi_toolkit.magics.core import ImbiMagics
+    from imbi_toolkit.operations import Toolkit
 
 #: How long a listing (projects, environments, tags) is reused, in seconds.
 CACHE_SECONDS = 60.0
+
+T = typing.TypeVar('T')
 
 # Where a command takes a project reference, and after which options.
 _PROJECT_POSITION = {'fetch': 0, 'release': 0, 'deploy': 0}
 _PROJECT_OPTIONS = frozenset({'--project'})
 _TAG_OPTIONS = frozenset({'--tag'})
+_FILTER_OPTIONS = frozenset({'--filter'})
+# The operators of `filter=field:op[:value]` (docs/imbi-api.md#filters).
+_FILTER_OPS = ('eq', 'ne', 'in', 'not_in', 'exists', 'not_exists')
 _KEYS = ('%imbi', '%%imbi')
 
 
@@ -39,7 +46,7 @@ class Completer:
 
     def __init__(self, magics: ImbiMagics) -> None:
         self.magics = magics
-        self._cache: dict[tuple[str, ...], tuple[float, list[str]]] = {}
+        self._cache: dict[tuple[str, ...], tuple[float, typing.Any]] = {}
 
     def __call__(self, shell: object, event: typing.Any) -> list[str]:
         try:
@@ -67,6 +74,8 @@ class Completer:
             return self._tags(command, rest)
         if previous in _PROJECT_OPTIONS:
             return self._projects()
+        if previous in _FILTER_OPTIONS:
+            return self._filters(current)
         positionals = [w for w in rest[:-1] if not w.startswith('-')]
         # A positional directly after an option taking a value is its value.
         position = len(positionals)
@@ -84,17 +93,15 @@ class Completer:
 
     # -- listings ------------------------------------------------------------
 
-    def _cached(
-        self, key: tuple[str, ...], load: abc.Callable[[], list[str]]
-    ) -> list[str]:
+    def _cached(self, key: tuple[str, ...], load: abc.Callable[[], T], empty: T) -> T:
         hit = self._cache.get(key)
         now = time.monotonic()
         if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
+            return typing.cast(T, hit[1])
         try:
             values = load()
-        except Exception:
-            return []
+        except Exception:  # a completer must never raise
+            return empty
         self._cache[key] = (now, values)
         return values
 
@@ -110,7 +117,7 @@ class Completer:
             slugs = [str(row['slug']) for row in rows if row.get('slug')]
             return sorted(slugs) + sorted(str(row['id']) for row in rows)
 
-        return self._cached(('projects',), load)
+        return self._cached(('projects',), load, [])
 
     def _environments(self) -> list[str]:
         def load() -> list[str]:
@@ -118,7 +125,7 @@ class Completer:
             rows = self.magics._call(lambda tk: tk.client.list_environments(org))
             return sorted(str(row['slug']) for row in rows if row.get('slug'))
 
-        return self._cached(('environments',), load)
+        return self._cached(('environments',), load, [])
 
     def _tags(self, command: str, rest: list[str]) -> list[str]:
         positionals = [w for w in rest if not w.startswith('-')]
@@ -133,7 +140,50 @@ class Completer:
             )
             return [str(r['tag']) for r in releases if r.get('tag')]
 
-        return self._cached(('tags', ref), load)
+        return self._cached(('tags', ref), load, [])
+
+    def _attributes(self) -> dict[str, JSONObject]:
+        """Blueprint attributes of the organization's projects, from their schemas.
+
+        One schema per project type (of the first project of that type):
+        the attributes a filter can name.
+        """
+
+        def load() -> dict[str, JSONObject]:
+            org = self._org()
+
+            async def schemas(tk: Toolkit) -> dict[str, JSONObject]:
+                rows = await tk.client.list_projects(org, {'slim': 'true'})
+                seen: dict[str, str] = {}
+                for row in rows:
+                    for kind in row.get('project_types') or ():
+                        seen.setdefault(str(kind.get('slug')), str(row['id']))
+                found: dict[str, JSONObject] = {}
+                for project_id in seen.values():
+                    schema = await tk.client.get_project_schema(org, project_id)
+                    for section in (schema or {}).get('sections') or ():
+                        for name, spec in (section.get('properties') or {}).items():
+                            _merge(found, name, spec)
+                return found
+
+            return self.magics._call(schemas)
+
+        return self._cached(('attributes',), load, {})
+
+    def _filters(self, current: str) -> list[str]:
+        # IPython completes the text after the last `:` (a delimiter for
+        # it), so operators and values are offered without what precedes.
+        field, colon, rest = current.partition(':')
+        attributes = self._attributes()
+        if not colon:
+            return sorted(f'{name}:' for name in attributes)
+        _op, colon, _value = rest.partition(':')
+        if not colon:
+            return list(_FILTER_OPS)
+        enum = attributes.get(field, {}).get('enum')
+        if isinstance(enum, list):
+            return [value for value in enum if isinstance(value, str)]
+        return []
 
     def _plans(self) -> list[str]:
         from imbi_toolkit.bulk import Plan
@@ -142,6 +192,15 @@ class Completer:
         return sorted(
             name for name, value in namespace.items() if isinstance(value, Plan)
         )
+
+
+def _merge(found: dict[str, JSONObject], name: str, spec: JSONObject) -> None:
+    # One attribute may be declared by several blueprints (one per project
+    # type), with different allowed values: offer them all.
+    known = found.setdefault(name, dict(spec))
+    enums = [known.get('enum'), spec.get('enum')]
+    if all(isinstance(enum, list) for enum in enums):
+        known['enum'] = list(dict.fromkeys([*enums[0], *enums[1]]))  # type: ignore[misc]
 
 
 def _commands() -> list[str]:

@@ -82,3 +82,14 @@ def test_unloading_removes_the_completer(shell: InteractiveShell) -> None:
         assert 'fetch' not in complete(shell, '%imbi fe')
     finally:
         shell.run_line_magic('load_ext', 'imbi_toolkit')
+
+
+def test_filter_fields_operators_and_values_from_the_schema(
+    ip: InteractiveShell,
+) -> None:
+    fields = complete(ip, '%imbi projects --filter ')
+    assert {'framework:', 'programming_language:', 'on_call:'} <= set(fields)
+    # IPython replaces the text after the last `:`.
+    assert complete(ip, '%imbi projects --filter framework:e') == ['eq', 'exists']
+    values = complete(ip, '%imbi plan p --filter framework:eq:')
+    assert 'fastapi' in values and 'litestar' in values
