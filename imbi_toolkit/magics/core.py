@@ -694,23 +694,9 @@ def _target_from_cell(
     one-operation patch, which the note says), a JSON document, or a Python
     expression evaluated in the user's namespace that gives any of these.
     """
-    text = cell.strip()
-    if not text:
-        raise UsageError(
-            'the cell is empty: give a JSON Patch, a document or an expression'
-        )
-    value: object
-    try:
-        value = json.loads(text)
-    except ValueError:
-        try:
-            code = compile(text, '<%%imbi patch>', 'eval')
-        except SyntaxError as exc:
-            raise UsageError(
-                f'the cell is neither JSON nor a Python expression: {exc.msg} '
-                f'(line {exc.lineno})'
-            ) from None
-        value = eval(code, namespace)  # noqa: S307 - the user's own cell
+    value = _cell_value(
+        cell, namespace, 'patch', 'give a JSON Patch, a document or an expression'
+    )
     if isinstance(value, dict) and _is_operation(value):
         return _apply([value], snapshot), (
             'The cell holds one operation, not a document: read as a JSON Patch '
@@ -726,24 +712,33 @@ def _target_from_cell(
     )
 
 
-def _edit_from_cell(cell: str, namespace: dict[str, typing.Any]) -> typing.Any:
-    """The edit a `%%imbi plan` cell gives: a JSON Patch or a function."""
+def _cell_value(
+    cell: str, namespace: dict[str, typing.Any], command: str, expected: str
+) -> object:
+    """A cell's body as JSON, or else as a Python expression in the namespace."""
     text = cell.strip()
     if not text:
-        raise UsageError('the cell is empty: give a JSON Patch or an edit function')
-    value: object
+        raise UsageError(f'the cell is empty: {expected}')
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except ValueError:
-        try:
-            code = compile(text, '<%%imbi plan>', 'eval')
-        except SyntaxError as exc:
-            raise UsageError(
-                f'the cell is neither JSON nor a Python expression: {exc.msg} '
-                f'(line {exc.lineno})'
-            ) from None
-        value = eval(code, namespace)  # noqa: S307 - the user's own cell
-    if isinstance(value, dict) and 'op' in value:
+        pass
+    try:
+        code = compile(text, f'<%%imbi {command}>', 'eval')
+    except SyntaxError as exc:
+        raise UsageError(
+            f'the cell is neither JSON nor a Python expression: {exc.msg} '
+            f'(line {exc.lineno})'
+        ) from None
+    return eval(code, namespace)  # noqa: S307 - the user's own cell
+
+
+def _edit_from_cell(cell: str, namespace: dict[str, typing.Any]) -> typing.Any:
+    """The edit a `%%imbi plan` cell gives: a JSON Patch or a function."""
+    value = _cell_value(
+        cell, namespace, 'plan', 'give a JSON Patch or an edit function'
+    )
+    if isinstance(value, dict) and _is_operation(value):
         value = [value]  # one operation without its list
     if callable(value):
         return value
