@@ -15,30 +15,15 @@ from imbi_toolkit.sandbox.routes import admin, releases
 
 Json = dict[str, typing.Any]
 
-_ORG = {
-    'name': 'org_slug',
-    'in': 'path',
-    'required': True,
-    'schema': {'type': 'string'},
-}
-_PROJECT = {
-    'name': 'project_id',
-    'in': 'path',
-    'required': True,
-    'schema': {'type': 'string'},
-}
-_RELEASE = {
-    'name': 'release_id',
-    'in': 'path',
-    'required': True,
-    'schema': {'type': 'string'},
-}
-_ENV = {
-    'name': 'env_slug',
-    'in': 'path',
-    'required': True,
-    'schema': {'type': 'string'},
-}
+
+def _path(name: str) -> Json:
+    return {'name': name, 'in': 'path', 'required': True, 'schema': {'type': 'string'}}
+
+
+_ORG = _path('org_slug')
+_PROJECT = _path('project_id')
+_RELEASE = _path('release_id')
+_ENV = _path('env_slug')
 
 
 def _query(name: str, kind: str = 'string', *, required: bool = False) -> Json:
@@ -261,7 +246,7 @@ def build(config: sandbox_config.SandboxConfig) -> Json:
             'put': _op(
                 "Set a tag in a project's repository (sandbox only)",
                 'Sandbox',
-                [_PROJECT, {**_ENV, 'name': 'tag'}],
+                [_PROJECT, _path('tag')],
                 {'204': 'Set', '404': 'Project not found'},
                 'RepositoryTag',
             )

@@ -21,17 +21,22 @@ Json = dict[str, typing.Any]
 Features = versions.Features
 
 
+# Columns a response model renders as timestamps (with `Z`).
+_TIMESTAMPS = frozenset({'created_at', 'updated_at', 'archived_at', 'last_login'})
+
+
+def _columns(row: Row, *names: str) -> Json:
+    """``names`` from ``row``, in that order, as a response model shows them."""
+    return {
+        name: zulu(row[name]) if name in _TIMESTAMPS else row[name] for name in names
+    }
+
+
 def _model_fields(row: Row) -> Json:
     """The fields every node's response model starts with."""
-    return {
-        'id': row['id'],
-        'created_at': zulu(row['created_at']),
-        'updated_at': zulu(row['updated_at']),
-        'name': row['name'],
-        'slug': row['slug'],
-        'description': row['description'],
-        'icon': row['icon'],
-    }
+    return _columns(
+        row, 'id', 'created_at', 'updated_at', 'name', 'slug', 'description', 'icon'
+    )
 
 
 def _raw_node(row: Row, keys: abc.Iterable[str], features: Features) -> Json:
@@ -193,6 +198,18 @@ def _deployments_by_environment(
     return {slug: (succeeded.get(slug), event) for slug, event in newest.items()}
 
 
+def _newer_attempt(serving: Row | None, attempt: Row) -> Json | None:
+    """The newest attempt in an environment, unless it is what is serving."""
+    if serving is not None and attempt['seq'] == serving['seq']:
+        return None
+    return {
+        'status': attempt['status'],
+        'deployed_at': zulu(attempt['timestamp']),
+        'tag': attempt['tag'],
+        'committish': attempt['committish'],
+    }
+
+
 def current_releases(
     store: sandbox_store.Store, project_id: str, features: Features
 ) -> tuple[Json, Json]:
@@ -209,13 +226,9 @@ def current_releases(
                 'tag': serving['tag'],
                 'committish': serving['committish'],
             }
-        if serving is None or attempt['seq'] != serving['seq']:
-            latest[slug] = {
-                'status': attempt['status'],
-                'deployed_at': zulu(attempt['timestamp']),
-                'tag': attempt['tag'],
-                'committish': attempt['committish'],
-            }
+        newer = _newer_attempt(serving, attempt)
+        if newer is not None:
+            latest[slug] = newer
     return current, latest
 
 
@@ -240,15 +253,7 @@ def releases_current(
         }
         if features.latest_deployments:
             item['latest_deployment'] = (
-                {
-                    'status': attempt['status'],
-                    'deployed_at': zulu(attempt['timestamp']),
-                    'tag': attempt['tag'],
-                    'committish': attempt['committish'],
-                }
-                if attempt is not None
-                and (serving is None or attempt['seq'] != serving['seq'])
-                else None
+                _newer_attempt(serving, attempt) if attempt is not None else None
             )
         item.update(
             current_status=serving['status'] if serving is not None else None,
@@ -264,6 +269,14 @@ def releases_current(
         items.append(item)
     return items
 
+
+# The sandbox has no pull requests; both project shapes show the counts.
+_PR_COUNTS: Json = {
+    'open_pr_count': 0,
+    'closed_pr_count': 0,
+    'viewer_open_pr_count': 0,
+    'viewer_closed_pr_count': 0,
+}
 
 ProjectView = typing.Literal['list', 'get', 'mutation']
 
@@ -296,15 +309,18 @@ def project(
     org_path = f'{prefix}/organizations/{org["slug"]}'
     base = f'{org_path}/projects/{project_id}'
     body: Json = {
-        'id': project_id,
-        'name': row['name'],
-        'slug': row['slug'],
-        'description': row['description'],
-        'icon': row['icon'],
-        'created_at': zulu(row['created_at']),
-        'updated_at': zulu(row['updated_at']),
-        'archived': row['archived'],
-        'archived_at': zulu(row['archived_at']),
+        **_columns(
+            row,
+            'id',
+            'name',
+            'slug',
+            'description',
+            'icon',
+            'created_at',
+            'updated_at',
+            'archived',
+            'archived_at',
+        ),
         'team': team(team_row, org, features),
         'project_types': [
             project_type(type_row, org, features) for type_row in record.types
@@ -312,10 +328,7 @@ def project(
         'environments': [
             _project_environment(env, org, features) for env in environments
         ],
-        'links': row['links'],
-        'identifiers': row['identifiers'],
-        'services': row['services'],
-        'score': row['score'],
+        **_columns(row, 'links', 'identifiers', 'services', 'score'),
         'breakdown': None,
         'relationships': {
             'team': {
@@ -330,10 +343,7 @@ def project(
             'outbound_count': 0,
             'inbound_count': 0,
         },
-        'open_pr_count': 0,
-        'closed_pr_count': 0,
-        'viewer_open_pr_count': 0,
-        'viewer_closed_pr_count': 0,
+        **_PR_COUNTS,
     }
     current: Json = {}
     latest: Json = {}
@@ -372,12 +382,7 @@ def project_slim(store: sandbox_store.Store, row: Row, features: Features) -> Js
         environments.append(ref)
     current, latest = current_releases(store, project_id, features)
     body: Json = {
-        'id': project_id,
-        'name': row['name'],
-        'slug': row['slug'],
-        'description': row['description'],
-        'archived': row['archived'],
-        'score': row['score'],
+        **_columns(row, 'id', 'name', 'slug', 'description', 'archived', 'score'),
         'team': {'name': team_row['name'], 'slug': team_row['slug']},
         'project_types': [
             {
@@ -389,10 +394,7 @@ def project_slim(store: sandbox_store.Store, row: Row, features: Features) -> Js
             for type_row in store.types_of_project(project_id)
         ],
         'environments': environments,
-        'open_pr_count': 0,
-        'closed_pr_count': 0,
-        'viewer_open_pr_count': 0,
-        'viewer_closed_pr_count': 0,
+        **_PR_COUNTS,
         'current_releases': current,
         'release_summary': None,
     }
@@ -404,18 +406,19 @@ def project_slim(store: sandbox_store.Store, row: Row, features: Features) -> Js
 
 
 def release(row: Row, features: Features) -> Json:
-    body = {
-        'id': row['id'],
-        'project_id': row['project_id'],
-        'tag': row['tag'],
-        'committish': row['committish'],
-        'title': row['title'],
-        'description': row['description'],
-        'links': row['links'],
-        'created_at': zulu(row['created_at']),
-        'updated_at': zulu(row['updated_at']),
-        'created_by': row['created_by'],
-    }
+    body = _columns(
+        row,
+        'id',
+        'project_id',
+        'tag',
+        'committish',
+        'title',
+        'description',
+        'links',
+        'created_at',
+        'updated_at',
+        'created_by',
+    )
     if features.release_drift:
         # Set by CI drift ingestion only, which the sandbox does not have.
         body['drift_detected'] = None
@@ -462,14 +465,17 @@ def deployment_edges(events: list[Row], features: Features) -> list[Json]:
 
 def user(row: Row, memberships: list[Row]) -> Json:
     return {
-        'email': row['email'],
-        'display_name': row['display_name'],
-        'is_active': row['is_active'],
-        'is_admin': row['is_admin'],
-        'is_service_account': row['is_service_account'],
-        'created_at': zulu(row['created_at']),
-        'last_login': zulu(row['last_login']),
-        'avatar_url': row['avatar_url'],
-        'email_notifications': row['email_notifications'],
+        **_columns(
+            row,
+            'email',
+            'display_name',
+            'is_active',
+            'is_admin',
+            'is_service_account',
+            'created_at',
+            'last_login',
+            'avatar_url',
+            'email_notifications',
+        ),
         'organizations': memberships,
     }

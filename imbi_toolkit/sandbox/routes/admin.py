@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import pydantic
 from starlette import requests, responses, routing
 
@@ -14,6 +16,22 @@ def _require_admin(request: requests.Request) -> context.Sandbox:
     if not principal.is_admin:
         raise errors.ApiError(403, 'Permission denied: sandbox:admin required')
     return sandbox
+
+
+_Body = typing.TypeVar('_Body', bound=pydantic.BaseModel)
+
+
+async def _project_setting(
+    request: requests.Request, model: type[_Body]
+) -> tuple[context.Sandbox, str, _Body]:
+    """Read an admin request's body for a project that must exist."""
+    body = await bodies.read(request)
+    sandbox = _require_admin(request)
+    data = bodies.model(body, model)
+    project_id = request.path_params['project_id']
+    if sandbox.store.project_by_id(project_id) is None:
+        raise errors.ApiError(404, f'Project {project_id!r} not found')
+    return sandbox, project_id, data
 
 
 async def list_faults(request: requests.Request) -> responses.Response:
@@ -56,12 +74,7 @@ class RepositoryTag(pydantic.BaseModel):
 
 
 async def set_repository_tag(request: requests.Request) -> responses.Response:
-    body = await bodies.read(request)
-    sandbox = _require_admin(request)
-    data = bodies.model(body, RepositoryTag)
-    project_id = request.path_params['project_id']
-    if sandbox.store.project_by_id(project_id) is None:
-        raise errors.ApiError(404, f'Project {project_id!r} not found')
+    sandbox, project_id, data = await _project_setting(request, RepositoryTag)
     with sandbox.store.transaction():
         sandbox.store.set_repository_tag(
             project_id, request.path_params['tag'], data.committish
@@ -78,12 +91,7 @@ class GitHubApp(pydantic.BaseModel):
 
 
 async def set_github_app(request: requests.Request) -> responses.Response:
-    body = await bodies.read(request)
-    sandbox = _require_admin(request)
-    data = bodies.model(body, GitHubApp)
-    project_id = request.path_params['project_id']
-    if sandbox.store.project_by_id(project_id) is None:
-        raise errors.ApiError(404, f'Project {project_id!r} not found')
+    sandbox, project_id, data = await _project_setting(request, GitHubApp)
     with sandbox.store.transaction():
         sandbox.store.set_app_installed(project_id, data.installed)
     return responses.Response(status_code=204)

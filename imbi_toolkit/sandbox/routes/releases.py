@@ -302,6 +302,28 @@ def _record_event(
     return typing.cast(str, changes['timestamp'])
 
 
+def _edge_events(
+    sandbox: context.Sandbox, release: Row, environment: Row | None = None
+) -> list[Row]:
+    """A release's events (in one environment), in the order the line keeps."""
+    return sandbox.store.deployment_events(
+        release['id'],
+        None if environment is None else environment['id'],
+        # Events updated in place (2.26.0) move to their new time.
+        by_time=sandbox.config.features.deployment_dedup == 'project',
+    )
+
+
+def _edge_response(
+    sandbox: context.Sandbox, environment: Row, events: list[Row]
+) -> responses.Response:
+    return responses.JSONResponse(
+        views.deployment_edge(
+            environment['slug'], environment['name'], events, sandbox.config.features
+        )
+    )
+
+
 async def record_deployment(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
     features = sandbox.config.features
@@ -332,33 +354,19 @@ async def record_deployment(request: requests.Request) -> responses.Response:
             store.set_current_release(
                 release['project_id'], environment['id'], release['id'], timestamp
             )
-    events = store.deployment_events(
-        release['id'],
-        environment['id'],
-        by_time=features.deployment_dedup == 'project',
-    )
-    return responses.JSONResponse(
-        views.deployment_edge(
-            environment['slug'], environment['name'], events, features
-        )
+    return _edge_response(
+        sandbox, environment, _edge_events(sandbox, release, environment)
     )
 
 
 async def get_deployment(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
-    features = sandbox.config.features
     sandbox.auth.require(request, 'project:read')
     org, release = _release_or_404(sandbox, request)
     env_slug = request.path_params['env_slug']
     environment = sandbox.store.environment(org['id'], env_slug)
     events = (
-        sandbox.store.deployment_events(
-            release['id'],
-            environment['id'],
-            by_time=features.deployment_dedup == 'project',
-        )
-        if environment is not None
-        else []
+        _edge_events(sandbox, release, environment) if environment is not None else []
     )
     if environment is None or not events:
         raise errors.ApiError(
@@ -366,22 +374,16 @@ async def get_deployment(request: requests.Request) -> responses.Response:
             f'Deployment edge for release {release["id"]!r} in'
             f' environment {env_slug!r} not found',
         )
-    return responses.JSONResponse(
-        views.deployment_edge(
-            environment['slug'], environment['name'], events, features
-        )
-    )
+    return _edge_response(sandbox, environment, events)
 
 
 async def list_deployments(request: requests.Request) -> responses.Response:
     sandbox = context.of(request)
-    features = sandbox.config.features
     sandbox.auth.require(request, 'project:read')
     _, release = _release_or_404(sandbox, request)
-    events = sandbox.store.deployment_events(
-        release['id'], by_time=features.deployment_dedup == 'project'
+    return responses.JSONResponse(
+        views.deployment_edges(_edge_events(sandbox, release), sandbox.config.features)
     )
-    return responses.JSONResponse(views.deployment_edges(events, features))
 
 
 _RELEASES = '/organizations/{org_slug}/projects/{project_id}/releases/'
