@@ -21,6 +21,9 @@ Json = dict[str, typing.Any]
 Features = versions.Features
 
 
+# What every node (organisation, team, type, environment, project) has.
+_NODE_KEYS = ('id', 'name', 'slug', 'description', 'icon')
+
 # Columns a response model renders as timestamps (with `Z`).
 _TIMESTAMPS = frozenset({'created_at', 'updated_at', 'archived_at', 'last_login'})
 
@@ -54,16 +57,7 @@ def _raw_node(row: Row, keys: abc.Iterable[str], features: Features) -> Json:
     return node
 
 
-_RAW_ORGANIZATION_KEYS = (
-    'id',
-    'name',
-    'slug',
-    'description',
-    'icon',
-    'tag_formats',
-    'created_at',
-    'updated_at',
-)
+_RAW_ORGANIZATION_KEYS = (*_NODE_KEYS, 'tag_formats', 'created_at', 'updated_at')
 
 
 def _raw_organization(row: Row, features: Features) -> Json:
@@ -118,17 +112,7 @@ def environment(
     """An environment list item: a raw graph dict."""
     body = _raw_node(
         row,
-        (
-            'id',
-            'name',
-            'slug',
-            'description',
-            'icon',
-            'sort_order',
-            'label_color',
-            'can_deploy',
-            'can_promote',
-        ),
+        (*_NODE_KEYS, 'sort_order', 'label_color', 'can_deploy', 'can_promote'),
         features,
     )
     # The list shows `terminal` only when the node stores it (no default).
@@ -310,16 +294,7 @@ def project(
     base = f'{org_path}/projects/{project_id}'
     body: Json = {
         **_columns(
-            row,
-            'id',
-            'name',
-            'slug',
-            'description',
-            'icon',
-            'created_at',
-            'updated_at',
-            'archived',
-            'archived_at',
+            row, *_NODE_KEYS, 'created_at', 'updated_at', 'archived', 'archived_at'
         ),
         'team': team(team_row, org, features),
         'project_types': [
