@@ -483,15 +483,7 @@ class ImbiMagics(Magics):
             raise UsageError('give the release as --committish SHA, --tag TAG or both')
         # No title given: the toolkit names it after the tag once the
         # plugins (which may derive one) had their say.
-        body: dict[str, object] = {}
-        if args.committish:
-            body['committish'] = args.committish
-        if args.title:
-            body['title'] = args.title
-        if args.tag:
-            body['tag'] = args.tag
-        if args.description:
-            body['description'] = args.description
+        body = _given(args, 'committish', 'title', 'tag', 'description')
 
         release = self._call(lambda tk: tk.create_release(org_slug, project_id, body))
         name = release.get('tag') or release.get('committish')
@@ -505,13 +497,10 @@ class ImbiMagics(Magics):
         self, args: argparse.Namespace, cell: str | None
     ) -> tuple[object, object]:
         org_slug, project_id, label = self._resolve_project(args.project, args.org)
-        body: dict[str, object] = {'status': args.status}
-        if args.note:
-            body['note'] = args.note
-        if args.external_run_id:
-            body['external_run_id'] = args.external_run_id
-        if args.external_run_url:
-            body['external_run_url'] = args.external_run_url
+        body = {
+            'status': args.status,
+            **_given(args, 'note', 'external_run_id', 'external_run_url'),
+        }
 
         edge = self._call(
             lambda tk: tk.record_deployment(
@@ -663,6 +652,11 @@ class ImbiMagics(Magics):
             title=f'{len(rows)} plugin{"" if len(rows) == 1 else "s"}',
         )
         return table, table
+
+
+def _given(args: argparse.Namespace, *names: str) -> dict[str, object]:
+    """The options among `names` that the line gave, as a request body."""
+    return {name: getattr(args, name) for name in names if getattr(args, name)}
 
 
 def _type_slugs(row: JSONObject) -> list[str]:
