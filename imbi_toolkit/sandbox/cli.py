@@ -42,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='data for a new database (default: %(default)s)',
     )
     parser.add_argument(
+        '--projects',
+        type=int,
+        metavar='N',
+        help='with --seed demo: generate projects until the demo organisation '
+        'has N (deterministic; e.g. 10000 for load tests)',
+    )
+    parser.add_argument(
         '--api-version',
         choices=tuple(sandbox_config.API_VERSIONS),
         default=versions.DEFAULT_LINE,
@@ -122,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             latency_ms=args.latency_ms,
             prefix=args.prefix,
+            projects=args.projects,
             **tokens,
         )
         rules = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
+from imbi_toolkit.sandbox import seed as seed_data
 from imbi_toolkit.sandbox import versions
 
 # Emulated API line -> the version the real server reports in openapi.json.
@@ -34,6 +35,8 @@ class SandboxConfig:
         latency_ms: Delay added to the answer of every API request.
         prefix: Path the API is mounted under (e.g. `/api`), or `''`;
             `/openapi.json` stays at the root, as on the real server.
+        projects: With the `demo` seed, how many projects the demo
+            organisation has (generated beyond the demo's own), or `None`.
     """
 
     api_version: str = versions.DEFAULT_LINE
@@ -42,6 +45,7 @@ class SandboxConfig:
     seed: str = 'demo'
     latency_ms: int = 0
     prefix: str = ''
+    projects: int | None = None
 
     def __post_init__(self) -> None:
         if self.api_version not in API_VERSIONS:
@@ -51,6 +55,7 @@ class SandboxConfig:
             )
         if self.latency_ms < 0:
             raise ValueError('latency_ms must not be negative')
+        seed_data.check_projects(self.seed, self.projects)
         if self.prefix and (
             not self.prefix.startswith('/')
             or self.prefix.endswith('/')
@@ -65,7 +70,8 @@ class SandboxConfig:
         # Tokens stay out of reprs and logs.
         return (
             f'SandboxConfig(api_version={self.api_version!r}, seed={self.seed!r}, '
-            f'latency_ms={self.latency_ms!r}, prefix={self.prefix!r})'
+            f'latency_ms={self.latency_ms!r}, prefix={self.prefix!r}, '
+            f'projects={self.projects!r})'
         )
 
     @property

@@ -22,7 +22,9 @@ class Sandbox:
 
     def reset(self) -> None:
         """Reload the configured seed, forget every fault rule and issued key."""
-        self.store.load(seed.build(self.config.seed, self.config.api_version))
+        self.store.load(
+            seed.build(self.config.seed, self.config.api_version, self.config.projects)
+        )
         self.faults.clear()
         self.auth.forget_issued()
 

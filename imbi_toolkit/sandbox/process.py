@@ -158,6 +158,7 @@ def start_sandbox(
     faults: abc.Iterable[abc.Mapping[str, object]] = (),
     token: str | None = None,
     prefix: str = '',
+    projects: int | None = None,
     timeout: float = _START_TIMEOUT,
 ) -> SandboxProcess:
     """Start ``imbi-toolkit sandbox`` on a free loopback port and wait for it.
@@ -172,6 +173,8 @@ def start_sandbox(
         token: The admin token; random when omitted.
         prefix: Mount the API under this path (e.g. `/api`); `base_url`
             then ends with it.
+        projects: With the `demo` seed, generate projects until the demo
+            organisation (`engineering`) has this many.
         timeout: Seconds to wait for the server to accept connections.
 
     Raises:
@@ -199,6 +202,8 @@ def start_sandbox(
         command += ['--token', token]
     if prefix:
         command += ['--prefix', prefix]
+    if projects is not None:
+        command += ['--projects', str(projects)]
     for rule in faults:
         command += ['--fault', json.dumps(dict(rule))]
     with tempfile.TemporaryFile() as stderr:

@@ -25,14 +25,27 @@ def _at(days: float, hours: float = 0.0) -> str:
     return (_EPOCH + datetime.timedelta(days=days, hours=hours)).isoformat()
 
 
-def build(name: str, api_version: str = versions.DEFAULT_LINE) -> SeedData:
+def build(
+    name: str, api_version: str = versions.DEFAULT_LINE, projects: int | None = None
+) -> SeedData:
     """Return the named data set, as a server of ``api_version`` stores it.
 
+    Args:
+        name: One of :data:`SEEDS`.
+        api_version: The emulated API line.
+        projects: With the `demo` seed, generate projects until the demo
+            organisation (`engineering`) has this many (see
+            :func:`check_projects`).
+
     Raises:
-        ValueError: When ``name`` is not one of :data:`SEEDS`.
+        ValueError: When ``name`` is not one of :data:`SEEDS`, or
+            ``projects`` does not fit it.
     """
+    check_projects(name, projects)
     if name == 'demo':
         data = _demo()
+        if projects is not None:
+            _generate_projects(data, projects)
     elif name == 'empty':
         data = _empty()
     else:
@@ -48,6 +61,29 @@ def build(name: str, api_version: str = versions.DEFAULT_LINE) -> SeedData:
         if features.allow_autonomous:
             environment['allow_autonomous'] = environment['slug'] == 'testing'
     return data
+
+
+#: The most projects a sandbox generates (a bound on memory and start time).
+MAX_PROJECTS = 200_000
+
+
+def check_projects(name: str, projects: int | None) -> None:
+    """Check a ``projects`` count for the seed ``name``.
+
+    Raises:
+        ValueError: When it is not a count the seed can have.
+    """
+    if projects is None:
+        return
+    if name != 'demo':
+        raise ValueError(
+            f'projects can only be generated with the demo seed, not {name!r}'
+        )
+    if not DEMO_PROJECTS <= projects <= MAX_PROJECTS:
+        raise ValueError(
+            f"projects must be between {DEMO_PROJECTS} (the demo seed's own) "
+            f'and {MAX_PROJECTS}, not {projects}'
+        )
 
 
 def _as_2_11(data: SeedData) -> None:
@@ -411,6 +447,9 @@ _PROJECTS: tuple[_Project, ...] = (
     ),
 )
 
+#: The projects of the demo organisation before any are generated.
+DEMO_PROJECTS = len(_PROJECTS)
+
 # email, name, GitHub subject (numeric user id) or None, connection status
 _PEOPLE: tuple[tuple[str, str, str | None, str, str], ...] = (
     ('alice@example.com', 'Alice Example', '583231', 'active', 'payments'),
@@ -764,3 +803,146 @@ def _add_second_organization(data: SeedData, rng: random.Random) -> None:
     data['memberships'].append(
         {'user_email': config.ADMIN_EMAIL, 'organization_id': org_id, 'role': 'admin'}
     )
+
+
+# -- generated projects (``--projects N``) ----------------------------------------
+
+_WORDS = (
+    'account', 'audit', 'billing', 'cache', 'catalog', 'checkout', 'config',
+    'content', 'coupon', 'customer', 'delivery', 'device', 'event', 'export',
+    'feed', 'geo', 'identity', 'import', 'inventory', 'invoice', 'ledger',
+    'loyalty', 'media', 'metrics', 'order', 'partner', 'pricing', 'profile',
+    'quote', 'rating', 'refund', 'report', 'review', 'risk', 'routing',
+    'schedule', 'search', 'session', 'shipping', 'survey', 'tax', 'ticket',
+    'usage', 'voucher', 'wallet',
+)  # fmt: skip
+_KINDS = {
+    'api-service': 'api',
+    'consumer': 'consumer',
+    'frontend': 'ui',
+    'library': 'lib',
+    'scheduled-job': 'job',
+}
+_QUEUES = ('events', 'updates', 'commands', 'notifications')
+
+
+def _attributes(
+    rng: random.Random, type_slug: str, schema: abc.Mapping[str, typing.Any]
+) -> dict[str, typing.Any]:
+    # Values the project type's blueprint allows; optional ones left out
+    # now and then, as on a real organisation.
+    values: dict[str, typing.Any] = {}
+    for name, spec in schema.items():
+        if not spec.get('required') and rng.random() < 0.2:
+            continue
+        if 'enum' in spec:
+            values[name] = rng.choice(spec['enum'])
+        elif spec['type'] == 'boolean':
+            values[name] = rng.random() < 0.5
+        elif name == 'schedule':
+            values[name] = f'{rng.randrange(60)} {rng.randrange(24)} * * *'
+        elif name == 'queue':
+            values[name] = f'{type_slug}.{rng.choice(_QUEUES)}'
+        else:
+            values[name] = f'example-{rng.choice(_WORDS)}'
+    return values
+
+
+def _generate_projects(data: SeedData, total: int) -> None:
+    """Add projects to the demo organisation until it has ``total``.
+
+    Deterministic (a fixed random sequence): each gets a team, one or two
+    project types with blueprint attributes of those types, environments
+    with URLs, links, identifiers and a GitHub service. No releases: the
+    demo's own projects have those.
+    """
+    rng = random.Random(f'imbi-toolkit sandbox projects {total}')  # noqa: S311
+    org_id = data['organizations'][0]['id']
+    teams = [row['id'] for row in data['teams'] if row['organization_id'] == org_id]
+    types = {
+        row['slug']: row
+        for row in data['project_types']
+        if row['organization_id'] == org_id
+    }
+    type_slugs = list(types)
+    environments = [
+        row for row in data['environments'] if row['organization_id'] == org_id
+    ]
+    env_sets = (environments, environments[1:], environments[2:])
+    projects = data['projects']
+    project_types = data['project_project_types']
+    edges = data['project_environments']
+    alphabet, size = ids.ALPHABET, ids.SIZE
+    for number in range(total - DEMO_PROJECTS):
+        project_id = ''.join(rng.choices(alphabet, k=size))
+        kinds = [rng.choice(type_slugs)]
+        if rng.random() < 0.05:
+            extra = rng.choice(type_slugs)
+            if extra != kinds[0]:
+                kinds.append(extra)
+        word = rng.choice(_WORDS)
+        slug = f'{word}-{_KINDS.get(kinds[0], "svc")}-{number:05d}'
+        attributes: dict[str, typing.Any] = {}
+        for kind in kinds:
+            attributes.update(_attributes(rng, kind, types[kind]['attributes']))
+        repository = f'https://github.com/example/{slug}'
+        links = {'github-repository': repository}
+        if rng.random() < 0.7:
+            links['grafana'] = f'https://grafana.example.com/d/{slug}'
+        if rng.random() < 0.3:
+            links['runbook'] = f'https://runbooks.example.com/{slug}'
+        github_id = 200_000 + number * 3
+        days = 20 + number % 150
+        projects.append(
+            {
+                'id': project_id,
+                'team_id': rng.choice(teams),
+                'name': slug.replace('-', ' ').title(),
+                'slug': slug,
+                'description': f'The {word} {kinds[0].replace("-", " ")} #{number}',
+                'archived': False,
+                'archived_at': None,
+                'links': links,
+                'identifiers': {
+                    'sonarqube': f'example:{slug}',
+                    'sentry': 10_000 + number,
+                },
+                'services': [
+                    {
+                        'integration_slug': 'github',
+                        'integration_name': 'GitHub',
+                        'identifier': str(github_id),
+                        'canonical_url': (
+                            f'https://api.github.com/repositories/{github_id}'
+                        ),
+                        'dashboard_url': repository,
+                    }
+                ],
+                'attributes': attributes,
+                'score': round(40 + rng.random() * 60, 1),
+                'created_at': _at(days),
+                'updated_at': _at(days + 30),
+            }
+        )
+        for position, kind in enumerate(kinds):
+            project_types.append(
+                {
+                    'project_id': project_id,
+                    'project_type_id': types[kind]['id'],
+                    'position': position,
+                }
+            )
+        deployable = any(types[kind]['deployable'] for kind in kinds)
+        for environment in rng.choice(env_sets) if deployable else ():
+            host = (
+                slug
+                if environment['slug'] == 'production'
+                else f'{slug}.{environment["slug"]}'
+            )
+            edges.append(
+                {
+                    'project_id': project_id,
+                    'environment_id': environment['id'],
+                    'properties': {'url': f'https://{host}.example.com'},
+                }
+            )

@@ -100,7 +100,7 @@ def serve(
     data = store.Store(db_path)
     try:
         if data.is_empty():
-            data.load(seed.build(config.seed, config.api_version))
+            data.load(seed.build(config.seed, config.api_version, config.projects))
         application = sandbox_app.create_app(config, data)
         sandbox = application.state.sandbox
         for rule in fault_rules:

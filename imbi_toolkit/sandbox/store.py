@@ -366,8 +366,31 @@ class Store:
                 "DELETE FROM sqlite_sequence WHERE name = 'deployment_events'"
             )
             for table in TABLES:
-                for row in data.get(table, ()):
-                    self._insert(table, row)
+                self._insert_many(table, data.get(table, ()))
+
+    def _insert_many(
+        self, table: str, rows: abc.Iterable[abc.Mapping[str, object]]
+    ) -> None:
+        # One executemany per run of rows with the same columns: a seed of
+        # 10,000 projects loads in a fraction of a second.
+        batch: list[list[object]] = []
+        columns: tuple[str, ...] = ()
+        for row in rows:
+            if tuple(row) != columns:
+                self._execute_many(table, columns, batch)
+                columns, batch = tuple(row), []
+            batch.append([_encode(value) for value in row.values()])
+        self._execute_many(table, columns, batch)
+
+    def _execute_many(
+        self, table: str, columns: tuple[str, ...], batch: list[list[object]]
+    ) -> None:
+        if batch:
+            self._db.executemany(
+                f'INSERT INTO {table} ({", ".join(columns)}) '  # noqa: S608 - names are ours
+                f'VALUES ({", ".join("?" for _ in columns)})',
+                batch,
+            )
 
     # -- organizations, teams, types, environments -----------------------
 
