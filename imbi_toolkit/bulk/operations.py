@@ -25,8 +25,9 @@ from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
 if typing.TYPE_CHECKING:
     from imbi_toolkit.operations import Toolkit
 
-# Called with the data to journal just before the write goes out.
-Started = cabc.Callable[[JSONObject], None]
+# Awaited with the data to journal just before the write goes out: the write
+# must not be sent before it returns (the journal line is then on disk).
+Started = cabc.Callable[[JSONObject], cabc.Awaitable[None]]
 
 
 class Operation(abc.ABC):
@@ -133,7 +134,7 @@ class ApplyPatch(Operation):
         return replay_safe(self.patch)
 
     async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
-        started({})
+        await started({})
         try:
             await toolkit.patch_project(
                 target.org_slug,
@@ -205,7 +206,7 @@ class CreateRelease(Operation):
         return f'release {name}'
 
     async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
-        started({})
+        await started({})
         try:
             outcome = await toolkit.ensure_release(
                 target.org_slug, target.project_id, self.body
@@ -307,7 +308,7 @@ class RecordDeployment(Operation):
         except _PROJECT_ERRORS as error:
             return _failed(target, error)
         data = {'release_id': release_id, 'events_before': before}
-        started(data)
+        await started(data)
         try:
             await toolkit.record_deployment(
                 org_slug, project_id, self.env_slug, self._body(), release_id=release_id

@@ -138,12 +138,15 @@ async def run(
     async def work(index: int, project: Target) -> None:
         result = await _apply_one(toolkit, operation, project, book)
         if book is not None and result.status != 'skipped':
+            # Not waited for: the next commit makes it durable, and until
+            # then the `started` line keeps the project in doubt.
             book.result(
                 project.key,
                 result.status,
                 result.detail,
                 result.http_status,
                 in_doubt=result.in_doubt,
+                durable=False,
             )
         counts[result.status] = counts.get(result.status, 0) + 1
         if progress:  # tqdm formats the postfix even for a disabled bar
@@ -187,9 +190,11 @@ async def _apply_one(
         if settled is not None:
             return settled
 
-    def started(data: dict[str, typing.Any]) -> None:
+    async def started(data: dict[str, typing.Any]) -> None:
         if book is not None:
-            book.started(project.key, data)
+            # On disk before the write is sent; shares its fsync with the
+            # lines the other workers wrote meanwhile.
+            await book.commit(book.write_started(project.key, data))
 
     try:
         return await operation.apply(toolkit, project, started)

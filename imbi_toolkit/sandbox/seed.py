@@ -876,15 +876,18 @@ def _generate_projects(data: SeedData, total: int) -> None:
     for number in range(total - DEMO_PROJECTS):
         project_id = ''.join(rng.choices(alphabet, k=size))
         kinds = [rng.choice(type_slugs)]
-        if rng.random() < 0.05:
-            extra = rng.choice(type_slugs)
-            if extra != kinds[0]:
-                kinds.append(extra)
+        if kinds[0] == 'api-service' and rng.random() < 0.1:
+            # Like Notifications API: an API that also consumes a queue (the
+            # two blueprints agree on the attributes they share).
+            kinds.append('consumer')
         word = rng.choice(_WORDS)
         slug = f'{word}-{_KINDS.get(kinds[0], "svc")}-{number:05d}'
         attributes: dict[str, typing.Any] = {}
         for kind in kinds:
-            attributes.update(_attributes(rng, kind, types[kind]['attributes']))
+            for name, value in _attributes(
+                rng, kind, types[kind]['attributes']
+            ).items():
+                attributes.setdefault(name, value)
         repository = f'https://github.com/example/{slug}'
         links = {'github-repository': repository}
         if rng.random() < 0.7:

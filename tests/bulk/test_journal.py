@@ -275,9 +275,9 @@ class _Probe(bulk.Operation):
         self,
         toolkit: Toolkit,
         target: Target,
-        started: typing.Callable[[dict[str, typing.Any]], None],
+        started: typing.Callable[[dict[str, typing.Any]], typing.Awaitable[None]],
     ) -> Result:
-        started({})
+        await started({})
         self.applied.append(target.key)
         return Result(target, 'ok', 'applied')
 
