@@ -48,6 +48,7 @@ import time
 import typing
 
 from benchmarks import common
+from benchmarks.bench_bulk import _cpu_seconds
 from imbi_toolkit import bulk
 from imbi_toolkit.bulk import _pool, journal, runner
 from imbi_toolkit.operations import Toolkit
@@ -117,7 +118,12 @@ def _edit(tag: str) -> typing.Callable[[dict[str, typing.Any]], None]:
 
 
 async def one_round(
-    base_url: str, token: str, targets: list[tuple[str, str]], tag: str, folder: str
+    base_url: str,
+    token: str,
+    server_pid: int,
+    targets: list[tuple[str, str]],
+    tag: str,
+    folder: str,
 ) -> dict[str, float]:
     from imbi_toolkit.api import Imbi
 
@@ -128,15 +134,21 @@ async def one_round(
         async def fetch(_: int, target: tuple[str, str]) -> None:
             await client.get_project(*target)
 
+        server = _cpu_seconds(server_pid)
         start, cpu = time.perf_counter(), time.process_time()
         await _pool.each(targets, fetch, CONCURRENCY)
         fetch_s, fetch_cpu = time.perf_counter() - start, time.process_time() - cpu
+        fetch_server, server = (
+            _cpu_seconds(server_pid) - server,
+            _cpu_seconds(server_pid),
+        )
 
         start, cpu = time.perf_counter(), time.process_time()
         plan = await bulk.plan(
             toolkit, _edit(tag), targets, concurrency=CONCURRENCY, progress=False
         )
         plan_s, plan_cpu = time.perf_counter() - start, time.process_time() - cpu
+        plan_server = _cpu_seconds(server_pid) - server
         if plan.counts()['change'] != count:
             raise RuntimeError(
                 f'the plan does not change every project: {plan.summary()}'
@@ -144,11 +156,13 @@ async def one_round(
 
         path = os.path.join(folder, f'{tag}.journal')
         _TimedJournal.blocking = _TimedJournal.waiting = 0.0
+        server = _cpu_seconds(server_pid)
         start, cpu = time.perf_counter(), time.process_time()
         results = await bulk.apply(
             toolkit, plan, journal=path, concurrency=CONCURRENCY, progress=False
         )
         apply_s, apply_cpu = time.perf_counter() - start, time.process_time() - cpu
+        apply_server = _cpu_seconds(server_pid) - server
         counts = results.counts()
         if counts.get('ok', 0) != count:
             raise RuntimeError(f'not every planned patch was applied: {counts}')
@@ -162,6 +176,9 @@ async def one_round(
         'plan_cpu_beyond_fetch_s': plan_cpu - fetch_cpu,
         'apply_s': apply_s,
         'apply_cpu_s': apply_cpu,
+        'fetch_server_cpu_s': fetch_server,
+        'plan_server_cpu_s': plan_server,
+        'apply_server_cpu_s': apply_server,
         'journal_blocking_s': _TimedJournal.blocking,
         'journal_waiting_s': _TimedJournal.waiting,
         # Blocking time stops all the workers; a wait stops one of them.
@@ -226,6 +243,7 @@ def main() -> int:
                     one_round(
                         sandbox.base_url,
                         sandbox.token,
+                        sandbox.process.pid,
                         targets,
                         f'round-{index}',
                         journal_folder,
@@ -234,7 +252,8 @@ def main() -> int:
                 measured.append(outcome)
                 steps = ', '.join(
                     f'{step} {outcome[step + "_s"]:.2f} s '
-                    f'({outcome[step + "_cpu_s"]:.2f} s CPU)'
+                    f'({outcome[step + "_cpu_s"]:.2f} s CPU, sandbox '
+                    f'{outcome[step + "_server_cpu_s"]:.2f} s)'
                     for step in ('fetch', 'plan', 'apply')
                 )
                 print(
@@ -271,6 +290,9 @@ def main() -> int:
         'apply_s': med('apply_s'),
         'apply_ratio_vs_ideal': med('apply_s') / ideal,
         'apply_cpu_s': med('apply_cpu_s'),
+        'fetch_server_cpu_s': med('fetch_server_cpu_s'),
+        'plan_server_cpu_s': med('plan_server_cpu_s'),
+        'apply_server_cpu_s': med('apply_server_cpu_s'),
         'journal_blocking_s': med('journal_blocking_s'),
         'journal_waiting_s': med('journal_waiting_s'),
         'journal_share': med('journal_share'),

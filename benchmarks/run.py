@@ -121,6 +121,15 @@ def run_all(quick: bool) -> list[Section]:
             True,
         )
     )
+    scale = ['--projects', '1000', '--rounds', '1'] if quick else ['--rounds', '2']
+    plan.append(
+        (
+            'scale',
+            [python, '-m', 'benchmarks.bench_scale', *scale, BUDGET],
+            0.45,
+            True,
+        )
+    )
     plan.append(
         (
             '%load_ext',
@@ -279,6 +288,7 @@ def summary(sections: dict[str, Section]) -> list[Row]:
             )
     else:
         table.append(('2. latency hiding', '', bulk.problem, '<= 1.15x', 'NO'))
+    table += _scale_rows(sections['scale'])
     load = sections['%load_ext']
     if load.report:
         added = load.report['added_ms']['lazy']
@@ -341,6 +351,48 @@ def summary(sections: dict[str, Section]) -> list[Row]:
         )
     )
     return table
+
+
+def _scale_rows(section: Section) -> list[Row]:
+    report = section.report
+    if not report:
+        return [('2b. scale: plan and apply', '', section.problem, '', 'NO')]
+    goals, met = report['goals'], report['goal_met']
+    name = (
+        f'2b. plan + apply {report["projects"]} projects, '
+        f'{report["latency_ms"]} ms latency'
+    )
+    return [
+        (
+            name,
+            f'apply, {report["backend"]} / ideal {report["ideal_s"]:.0f} s',
+            f'{report["apply_ratio_vs_ideal"]:.3f}x ({report["apply_s"]:.1f} s)',
+            f'<= {goals["apply_max_ratio"]}x',
+            _met(met['apply']),
+        ),
+        (
+            name,
+            'planning CPU beyond fetching',
+            f'{report["plan_cpu_beyond_fetch_s"]:.2f} s '
+            f'({report["plan_cpu_beyond_fetch_us_per_project"]:.0f} us/project)',
+            f'<= {goals["plan_cpu_beyond_fetch_max_s"]:.1f} s',
+            _met(met['plan_cpu']),
+        ),
+        (
+            name,
+            "journal's share of the apply",
+            f'{report["journal_share"]:.1%}',
+            f'<= {goals["journal_max_share"]:.0%}',
+            _met(met['journal']),
+        ),
+        (
+            name,
+            'peak RSS of the client',
+            f'{report["peak_rss_mb"]:.0f} MB',
+            f'<= {goals["peak_rss_max_mb"]:.0f} MB',
+            _met(met['memory']),
+        ),
+    ]
 
 
 def render(table: list[Row]) -> str:
@@ -547,6 +599,53 @@ def _bulk_section(section: Section) -> list[str]:
     return lines
 
 
+def _scale_section(section: Section) -> list[str]:
+    lines = ['## 2b. Scale: plan and apply one change to every project', '']
+    lines += [f'Command: `{_command_text(section.command)}`', '']
+    if not section.report:
+        return [*lines, f'Not measured: {section.problem}.', '']
+    r = section.report
+    lines += [
+        f'`imbi-toolkit sandbox --projects {r["projects"]} --latency-ms '
+        f'{r["latency_ms"]}` (started and seeded in {r["seed_and_start_s"]:.1f} s, '
+        f'its database on tmpfs), {r["concurrency"]} in flight, {r["backend"]} '
+        f'backend, {r["rounds"]} round(s); sandbox on CPU {r["server_cpu"]}, '
+        f'client on CPU {r["client_cpu"]}. Each round fetches every project '
+        '(GET only), plans an edit of every project (new description and a '
+        '`runbook` link, through an edit function) and applies the plan with a '
+        'journal on disk.',
+        '',
+    ]
+    lines += _table(
+        ['step', 'median s', 'x ideal', 'client CPU s'],
+        [
+            [
+                step,
+                f'{r[step + "_s"]:.2f}',
+                f'{r[step + "_s"] / r["ideal_s"]:.3f}',
+                f'{r[step + "_cpu_s"]:.2f}',
+            ]
+            for step in ('fetch', 'plan', 'apply')
+        ],
+    )
+    lines += [
+        '',
+        f'- planning CPU beyond fetching: {r["plan_cpu_beyond_fetch_s"]:.2f} s '
+        f'({r["plan_cpu_beyond_fetch_us_per_project"]:.0f} us per project): the '
+        "plan's process CPU time minus the fetch-only step's, both over the same "
+        'projects and connections, so the requests cancel out;',
+        f"- journal: {r['journal_share']:.1%} of the workers' time "
+        f'({r["journal_blocking_s"]:.2f} s in the event loop, which every worker '
+        f'waits for; {r["journal_waiting_s"]:.2f} s of workers awaiting a group '
+        f'commit, each stopping one worker of {r["concurrency"]}); '
+        f'{r["journal_bytes"] / 1e6:.1f} MB written;',
+        f'- peak RSS of the client process: {r["peak_rss_mb"]:.0f} MB '
+        '(`getrusage` high-water mark, the plan and results in memory).',
+        '',
+    ]
+    return lines
+
+
 def _load_section(section: Section) -> list[str]:
     lines = ['## 3. `%load_ext imbi_toolkit` in a warm IPython', '']
     lines += [f'Command: `{_command_text(section.command)}`', '']
@@ -682,6 +781,7 @@ def write_results(
     ]
     lines += _http_section(sections['bulk writes'])
     lines += _bulk_section(sections['latency hiding'])
+    lines += _scale_section(sections['scale'])
     lines += _load_section(sections['%load_ext'])
     lines += _diff_section(sections['diff'])
     lines += _plugin_section(sections['plugin layer'])

@@ -342,6 +342,16 @@ class Journal:
             # that the others share running.
             await asyncio.shield(self._syncing)
 
+    def commit_soon(self) -> None:
+        """Start an fsync of what is written, without waiting for it.
+
+        Must be called from a running event loop; `commit` waits for it.
+        """
+        if self._syncing is None and self._synced < self._written:
+            self._syncing = asyncio.ensure_future(self._sync_in_thread())
+            # Its error, if any, reaches whoever commits next (it retries).
+            self._syncing.add_done_callback(_retrieve)
+
     async def _sync_in_thread(self) -> None:
         covered = self._written
         try:
@@ -431,6 +441,11 @@ class Journal:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _alive(pid: int) -> bool:

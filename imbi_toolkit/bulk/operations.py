@@ -54,6 +54,16 @@ class Operation(abc.ABC):
     async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
         """Apply the operation to one project."""
 
+    def journal_ahead(self, target: Target) -> bool:
+        """Whether the runner may journal ``target``'s `started` line early.
+
+        True only when `apply` journals `{}` (nothing read from the server)
+        and `reconcile` settles a write that was never sent by checking the
+        server, not by refusing: after a crash, a line written ahead merely
+        costs that check.
+        """
+        return False
+
     async def reconcile(
         self, toolkit: Toolkit, target: Target, data: JSONObject
     ) -> Result | None:
@@ -121,6 +131,9 @@ class ApplyPatch(Operation):
 
     def describe(self) -> str:
         return f'patch ({len(self.patch)} op{"s" if len(self.patch) != 1 else ""})'
+
+    def journal_ahead(self, target: Target) -> bool:
+        return self.repeatable
 
     @property
     def repeatable(self) -> bool:

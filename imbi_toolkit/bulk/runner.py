@@ -24,6 +24,13 @@ LOGGER = logging.getLogger(__name__)
 # than this by default.
 DEFAULT_CONCURRENCY = 10
 
+# How far ahead of the workers (in projects, per worker) `started` lines are
+# journaled for operations that allow it (`Operation.journal_ahead`): their
+# fsync then runs while the requests before them are in flight, instead of
+# in front of each request. After a crash, these projects are checked on
+# the server before anything is sent for them.
+_AHEAD_PER_WORKER = 2
+
 TargetLike = Target | tuple[str, str] | tuple[str, str, str]
 
 
@@ -134,9 +141,33 @@ async def run(
     bar = progress_bar(len(projects), operation.describe(), enabled=progress)
     counts: dict[str, int] = {}
     results: list[Result | None] = [None] * len(projects)
+    # Projects whose `started` line was written ahead: key -> its position.
+    ahead: dict[str, int] = {}
+    scanned = 0  # projects considered for writing ahead so far
+
+    def write_ahead(book: Journal, upto: int) -> None:
+        nonlocal scanned
+        wrote = False
+        while scanned < min(upto, len(projects)):
+            project = projects[scanned]
+            scanned += 1
+            entry = book.entry(project.key)
+            # Only a project with nothing to skip or check: the rest go the
+            # long way, through `_apply_one`'s look at the journal.
+            if (
+                entry.status is None
+                and not entry.in_doubt
+                and operation.journal_ahead(project)
+            ):
+                ahead[project.key] = book.write_started(project.key, {})
+                wrote = True
+        if wrote:
+            book.commit_soon()
 
     async def work(index: int, project: Target) -> None:
-        result = await _apply_one(toolkit, operation, project, book)
+        if book is not None:
+            write_ahead(book, index + 1 + _AHEAD_PER_WORKER * concurrency)
+        result = await _apply_one(toolkit, operation, project, book, ahead)
         if book is not None and result.status != 'skipped':
             # Not waited for: the next commit makes it durable, and until
             # then the `started` line keeps the project in doubt.
@@ -169,9 +200,16 @@ async def run(
 
 
 async def _apply_one(
-    toolkit: Toolkit, operation: Operation, project: Target, book: Journal | None
+    toolkit: Toolkit,
+    operation: Operation,
+    project: Target,
+    book: Journal | None,
+    ahead: dict[str, int],
 ) -> Result:
-    entry = book.entry(project.key) if book is not None else None
+    # A line written ahead makes the project look in flight; it was checked
+    # (nothing done, nothing in doubt) before the line was written.
+    written = ahead.get(project.key)
+    entry = book.entry(project.key) if book is not None and written is None else None
     if entry is not None and entry.status == 'ok':
         return Result(project, 'skipped', 'done in an earlier run')
     if entry is not None and entry.in_doubt:
@@ -192,9 +230,12 @@ async def _apply_one(
 
     async def started(data: dict[str, typing.Any]) -> None:
         if book is not None:
+            position = ahead.pop(project.key, None)
+            if position is None or data:
+                position = book.write_started(project.key, data)
             # On disk before the write is sent; shares its fsync with the
             # lines the other workers wrote meanwhile.
-            await book.commit(book.write_started(project.key, data))
+            await book.commit(position)
 
     try:
         return await operation.apply(toolkit, project, started)
