@@ -10,12 +10,14 @@ and which were in flight.
 A bulk run commits in groups: each worker writes its `started` line and
 awaits `commit`, and the workers that wrote lines while an fsync was under
 way share the next one, run in a thread so that the other workers' requests
-go on meanwhile (an fsync takes ~1 ms on a disk: one per line, in the event
-loop, stalled every worker for that long). A `result` line is written without
-waiting for the disk: the next commit, or `close`, makes it durable, and if
-the machine (not the process: the kernel keeps what was written) goes down
-before that, its project's `started` line is still there, so a rerun checks
-the server before writing for it again.
+go on meanwhile (an fsync takes 1-2 ms on a disk: one per line, in the event
+loop, stalled every worker for that long). For patches whose check on a
+rerun is a mere read (`Operation.journal_ahead`), the runner writes the
+`started` lines a few projects ahead of the workers, so that their fsync is
+over before the request is due. A `result` line is only buffered: the next
+`started` line or commit, or `close`, writes it out; if the process or the
+machine dies before that, the project's `started` line is still on disk,
+so a rerun checks the server before writing for it again.
 
 One run at a time: the journal holds an exclusive lock on its file for as
 long as it is open, and each run records its process id in a `run` line, so
@@ -109,8 +111,9 @@ class Journal:
         # Lines handed to the kernel, and how many of them are on disk.
         self._written = 0
         self._synced = 0
-        # The fsync under way in a thread (see `commit`), on a descriptor of
-        # its own so that `close` never pulls the file from under it.
+        # The fsync under way in a thread (see `commit`), on a descriptor
+        # opened on its own: not a dup, which would share the lock and hold
+        # it past `close`.
         self._syncing: asyncio.Future[None] | None = None
         self._sync_fd = -1
         try:
@@ -337,7 +340,8 @@ class Journal:
         wanted = self._written if position is None else position
         while self._synced < wanted:
             if self._syncing is None:
-                self._syncing = asyncio.ensure_future(self._sync_in_thread())
+                self._start_sync()
+            assert self._syncing is not None
             # Shielded: a caller cancelled while waiting leaves the fsync
             # that the others share running.
             await asyncio.shield(self._syncing)
@@ -348,23 +352,26 @@ class Journal:
         Must be called from a running event loop; `commit` waits for it.
         """
         if self._syncing is None and self._synced < self._written:
-            self._syncing = asyncio.ensure_future(self._sync_in_thread())
-            # Its error, if any, reaches whoever commits next (it retries).
-            self._syncing.add_done_callback(_retrieve)
+            self._start_sync()
+
+    def _start_sync(self) -> None:
+        self._syncing = asyncio.ensure_future(self._sync_in_thread())
+        # Its error reaches the callers waiting for it; with none (they were
+        # cancelled, or `commit_soon`), the next commit tries again.
+        self._syncing.add_done_callback(_retrieve)
 
     async def _sync_in_thread(self) -> None:
+        self._file.flush()  # lines buffered by `result(..., durable=False)`
         covered = self._written
         try:
             if self._sync_fd < 0:
-                self._sync_fd = os.dup(self._file.fileno())
+                self._sync_fd = os.open(self.path, os.O_RDONLY)
             await asyncio.get_running_loop().run_in_executor(
                 None, os.fsync, self._sync_fd
             )
             self._synced = max(self._synced, covered)
         finally:
             self._syncing = None
-            if self._file.closed:
-                self._close_sync_fd()
 
     def result(
         self,
@@ -380,9 +387,10 @@ class Journal:
 
         With ``in_doubt``, the write may have happened although it failed;
         the `started` data is kept so that a rerun checks before writing.
-        With ``durable=False`` the line is handed to the kernel but not
-        fsync'd: the next `commit`, `started` or `close` makes it durable,
-        and until then its `started` line keeps the project in doubt.
+        With ``durable=False`` the line is only buffered: the next
+        `write_started`, `commit` or `close` writes it and makes it durable,
+        and until then its `started` line keeps the project in doubt (a
+        rerun after a crash checks the server for it).
         """
         self._write(
             {
@@ -392,7 +400,8 @@ class Journal:
                 'detail': redaction.redact(detail),
                 'http_status': http_status,
                 'in_doubt': in_doubt,
-            }
+            },
+            flush=durable,
         )
         if durable:
             self._sync()
@@ -406,15 +415,16 @@ class Journal:
         self._write(record)
         self._sync()
 
-    def _write(self, record: dict[str, typing.Any]) -> int:
-        # Flushed: a crash of this process loses nothing the kernel has.
+    def _write(self, record: dict[str, typing.Any], *, flush: bool = True) -> int:
         self._file.write((json.dumps(record, sort_keys=True) + '\n').encode())
-        self._file.flush()
         self._written += 1
+        if flush:  # in the kernel: a crash of this process loses nothing
+            self._file.flush()
         return self._written
 
     def _sync(self) -> None:
         if self._synced < self._written:
+            self._file.flush()
             covered = self._written
             os.fsync(self._file.fileno())
             self._synced = max(self._synced, covered)
@@ -433,8 +443,9 @@ class Journal:
             self._sync()
         finally:
             self._file.close()
-            if self._syncing is None:  # else the fsync under way closes it
-                self._close_sync_fd()
+            # Even with an fsync under way in a thread: the one above made
+            # every line durable, so whatever that one does no longer matters.
+            self._close_sync_fd()
 
     def __enter__(self) -> Journal:
         return self
