@@ -443,8 +443,9 @@ async def _plan_one(
     if not planned:
         return PlannedChange(target, 'unchanged')
     try:
+        # `diff` validated its operations; its guards are built well-formed.
         prepared = await toolkit.prepare_patch(
-            target.org_slug, target.project_id, planned
+            target.org_slug, target.project_id, planned, validated=True
         )
     except PluginError as error:
         return PlannedChange(target, 'refused', note=str(error))

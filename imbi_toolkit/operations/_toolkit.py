@@ -457,12 +457,22 @@ class Toolkit:
         org_slug: str,
         project_id: str,
         patch: abc.Iterable[abc.Mapping[str, object]],
+        *,
+        validated: bool = False,
     ) -> list[JSONObject]:
         """What `patch_project` would send, without sending it.
 
         Runs `imbi_before_project_patch` (which may change or refuse the
         operations) and validates what is left: the plan of a bulk change
         shows exactly this.
+
+        Args:
+            org_slug: Organization slug.
+            project_id: The project's id.
+            patch: The operations.
+            validated: The operations were validated already (`diff`'s
+                are): they are checked again only when a plugin had a
+                chance to change them.
 
         Raises:
             PatchValidationError: When an operation is malformed or targets
@@ -478,14 +488,17 @@ class Toolkit:
             'patch': [dict(op) for op in patch],
         }
         # Skipping a hook nobody implements saves a coroutine per request.
-        if manager.implementations('imbi_before_project_patch'):
+        hooked = bool(manager.implementations('imbi_before_project_patch'))
+        if hooked:
             await calling.call_chain(
                 manager, 'imbi_before_project_patch', kwargs, 'patch', list
             )
         prepared = typing.cast(list[JSONObject], kwargs['patch'])
         # Checked after the plugins had their say, so what they add is checked
         # too; a malformed pointer would otherwise be a 500 from the server.
-        validate(prepared)
+        # (~20 us a project of a 10,000-project plan when nothing changed it.)
+        if hooked or not validated:
+            validate(prepared)
         if self.check_schema and _schema.touches_attributes(prepared, CORE_KEYS):
             await self._check_schema(org_slug, project_id, prepared)
         return prepared
