@@ -56,6 +56,9 @@ VERSION = 1
 
 # How much of a cut line is kept in the `recovered` record (for a human).
 _FRAGMENT_CHARS = 300
+# Records are written with sorted keys (what `_KEY` and the recovery of a cut
+# line rely on); one encoder, as `json.dumps` builds one per call with them.
+_ENCODER = json.JSONEncoder(sort_keys=True)
 # The key of a record in a cut line (records are written with sorted keys,
 # so it is there unless the cut came before it).
 _KEY = re.compile(r'"key":\s*("(?:[^"\\]|\\.)*")')
@@ -323,7 +326,12 @@ class Journal:
         Returns:
             The line's position (how many lines were written up to it).
         """
-        position = self._write({'type': 'started', 'key': key, 'data': data})
+        # Buffered: the commit writes it out with the others, in one write
+        # before its fsync (a write per line, while an fsync of the same
+        # file runs, waited for the disk too).
+        position = self._write(
+            {'type': 'started', 'key': key, 'data': data}, flush=False
+        )
         entry = self.entries.setdefault(key, Entry())
         entry.started = data
         return position
@@ -416,7 +424,7 @@ class Journal:
         self._sync()
 
     def _write(self, record: dict[str, typing.Any], *, flush: bool = True) -> int:
-        self._file.write((json.dumps(record, sort_keys=True) + '\n').encode())
+        self._file.write((_ENCODER.encode(record) + '\n').encode())
         self._written += 1
         if flush:  # in the kernel: a crash of this process loses nothing
             self._file.flush()
