@@ -126,6 +126,22 @@ class ApplyPatch(Operation):
         # pointers, values, read-only paths (PatchValidationError names the op).
         validate(self.patch)
 
+    @classmethod
+    def _planned(cls, patch: list[JSONObject]) -> ApplyPatch:
+        """A plan's patch, sent exactly, without checking it here again.
+
+        It was validated when planned (or is one of a plan file that matches
+        its fingerprint), and `Toolkit.patch_project` validates what it sends:
+        a third check per project was ~10% of the client's CPU time at
+        10,000 projects.
+        """
+        if not patch:
+            raise ValueError('the patch is empty: pass at least one operation')
+        operation = cls.__new__(cls)
+        operation.exactly = True
+        operation.patch = patch
+        return operation
+
     def spec(self) -> JSONObject:
         return {'patch': self.patch}
 

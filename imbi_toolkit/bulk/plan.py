@@ -476,7 +476,7 @@ class ApplyPlan(Operation):
         return self._patch_of(target).journal_ahead(target)
 
     def _patch_of(self, target: Target) -> ApplyPatch:
-        return ApplyPatch(self._patches[target.key], exactly=True)
+        return ApplyPatch._planned(self._patches[target.key])
 
     async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
         result = await self._patch_of(target).apply(toolkit, target, started)
