@@ -231,6 +231,7 @@ def main() -> int:
             timeout=120,
         )
         seed_s = time.perf_counter() - start
+        api_version = sandbox.api_version
         try:
             common.pin(server_cpu, sandbox.process.pid)
             common.pin(client_cpu)
@@ -283,6 +284,7 @@ def main() -> int:
         'concurrency': CONCURRENCY,
         'latency_ms': LATENCY_MS,
         'backend': 'httpcore (default)',
+        'api_version': api_version,
         'ideal_s': ideal,
         'rounds': len(measured),
         'seed_and_start_s': seed_s,

@@ -609,7 +609,8 @@ def _scale_section(section: Section) -> list[str]:
     r = section.report
     lines += [
         f'`imbi-toolkit sandbox --projects {r["projects"]} --latency-ms '
-        f'{r["latency_ms"]}` (started and seeded in {r["seed_and_start_s"]:.1f} s, '
+        f'{r["latency_ms"]}` (API {r.get("api_version", "?")}; started and '
+        f'seeded in {r["seed_and_start_s"]:.1f} s, '
         f'its database on tmpfs), {r["concurrency"]} in flight, {r["backend"]} '
         f'backend, {r["rounds"]} round(s); sandbox on CPU {r["server_cpu"]}, '
         f'client on CPU {r["client_cpu"]}. Each round fetches every project '
