@@ -98,7 +98,7 @@ ifndef E2E_ORG
 E2E_ORG := e2e-$(shell date -u +%y%m%d%H%M%S)-$(shell od -An -N2 -tx2 /dev/urandom | tr -d ' ')
 endif
 # The sandbox line to report on; the test itself picks 2.41 once it exists.
-CONFORMANCE_SANDBOX ?= $(shell $(BIN)/python -c 'from imbi_toolkit.sandbox.config import API_VERSIONS as v; print(max(v, key=lambda s: tuple(map(int, s.split(".")))))' 2>/dev/null)
+CONFORMANCE_SANDBOX ?= $(shell $(BIN)/python -c 'from imbi_toolkit.sandbox._config import API_VERSIONS as v; print(max(v, key=lambda s: tuple(map(int, s.split(".")))))' 2>/dev/null)
 REAL_IMBI_UP = export REAL_IMBI_DIR='$(REAL_IMBI_DIR)'; \
 	'$(REAL_IMBI_HARNESS)/run.sh' status >/dev/null 2>&1 || '$(REAL_IMBI_HARNESS)/run.sh' start || exit 1
 

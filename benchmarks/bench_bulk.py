@@ -33,8 +33,10 @@ import httpx
 from benchmarks import common
 from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi
-from imbi_toolkit.sandbox import ids, seed, store
-from imbi_toolkit.sandbox.process import start_sandbox
+from imbi_toolkit.sandbox import _ids as ids
+from imbi_toolkit.sandbox import _seed as seed
+from imbi_toolkit.sandbox import _store as store
+from imbi_toolkit.sandbox._process import start_sandbox
 
 LATENCY_MS = 20
 CONCURRENCY = 10

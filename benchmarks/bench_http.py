@@ -230,13 +230,13 @@ async def measure(
 STEPS = (
     (
         'Imbi.create_release (whole call)',
-        'imbi_toolkit/api/client.py',
+        'imbi_toolkit/api/_client.py',
         'create_release',
     ),
-    ('build_request (lean)', 'imbi_toolkit/api/lean.py', 'build_request'),
+    ('build_request (lean)', 'imbi_toolkit/api/_lean.py', 'build_request'),
     ('httpx build_request', 'httpx/_client.py', 'build_request'),
-    ('  of which URL join (lean)', 'imbi_toolkit/api/lean.py', '_join'),
-    ('send (lean)', 'imbi_toolkit/api/lean.py', 'send'),
+    ('  of which URL join (lean)', 'imbi_toolkit/api/_lean.py', '_join'),
+    ('send (lean)', 'imbi_toolkit/api/_lean.py', 'send'),
     ('  of which httpx single request', 'httpx/_client.py', '_send_single_request'),
     ('httpx send', 'httpx/_client.py', 'send'),
     (
@@ -250,7 +250,7 @@ STEPS = (
         'handle_async_request',
     ),
     ('  of which aiohttp _request', 'aiohttp/client.py', '_request'),
-    ('  of which cookies (lean)', 'imbi_toolkit/api/lean.py', 'extract_cookies'),
+    ('  of which cookies (lean)', 'imbi_toolkit/api/_lean.py', 'extract_cookies'),
     ('response body (aread)', 'httpx/_models.py', 'aread'),
     ('response JSON', 'httpx/_models.py', 'json'),
 )

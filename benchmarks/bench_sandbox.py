@@ -37,7 +37,7 @@ from collections import abc
 
 import httpx
 
-from imbi_toolkit.sandbox import process
+from imbi_toolkit.sandbox import _process as process
 
 HERE = pathlib.Path(__file__).parent
 

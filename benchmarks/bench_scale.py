@@ -50,9 +50,11 @@ import typing
 from benchmarks import common
 from benchmarks.bench_bulk import _cpu_seconds
 from imbi_toolkit import bulk
-from imbi_toolkit.bulk import _pool, journal, runner
+from imbi_toolkit.bulk import _journal as journal
+from imbi_toolkit.bulk import _pool
+from imbi_toolkit.bulk import _runner as runner
 from imbi_toolkit.operations import Toolkit
-from imbi_toolkit.sandbox.process import start_sandbox
+from imbi_toolkit.sandbox._process import start_sandbox
 
 ORG = 'engineering'
 LATENCY_MS = 20

@@ -438,7 +438,7 @@ What `imbi-toolkit[aiohttp]` is: the same `Imbi` client (an
 `http_backend='aiohttp'`, which sends the bytes through
 `imbi_toolkit.api.transports.AiohttpTransport` (answers up to 256 KiB read
 whole on arrival; no TLS context for http). Every `Imbi` also skips httpx
-work that changes nothing for it (`imbi_toolkit.api.lean`, each shortcut
+work that changes nothing for it (`imbi_toolkit.api._lean`, each shortcut
 checked against httpx's own result by the tests): the cookie-jar pass on
 answers without `Set-Cookie` (~27 us per request); for a path plus an
 optional JSON body, the URL re-parses and header re-copies of

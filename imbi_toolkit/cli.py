@@ -12,14 +12,14 @@ from collections import abc
 # Modules are imported only when their subcommand runs, so that
 # ``imbi-toolkit --help`` stays fast and the sandbox's extra is optional.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    'sandbox': ('imbi_toolkit.sandbox.cli', 'Run a local Imbi API sandbox.'),
-    'plugins': ('imbi_toolkit.plugins.cli', 'List installed imbi-toolkit plugins.'),
+    'sandbox': ('imbi_toolkit.sandbox._cli', 'Run a local Imbi API sandbox.'),
+    'plugins': ('imbi_toolkit.plugins._cli', 'List installed imbi-toolkit plugins.'),
     'notebook': (
-        'imbi_toolkit.magics.notebooks',
+        'imbi_toolkit.magics._notebooks',
         'Run a notebook in a real kernel (against a demo sandbox) and save it.',
     ),
     'demo': (
-        'imbi_toolkit.sandbox.demo',
+        'imbi_toolkit.sandbox._demo',
         'Walk through the client against a demo sandbox.',
     ),
 }

@@ -60,7 +60,7 @@ if typing.TYPE_CHECKING:
         ReleaseMismatchError,
         ReleaseNotFoundError,
     )
-    from imbi_toolkit.bulk.journal import JournalError
+    from imbi_toolkit.bulk._journal import JournalError
     from imbi_toolkit.patching.errors import PatchValidationError
     from imbi_toolkit.plugins.errors import PluginError, PluginHookError, RefusedError
 
@@ -86,7 +86,7 @@ _LAZY: dict[str, str] = {
     'ProjectNotFoundError': 'imbi_toolkit.api.errors',
     'ReleaseMismatchError': 'imbi_toolkit.api.errors',
     'ReleaseNotFoundError': 'imbi_toolkit.api.errors',
-    'JournalError': 'imbi_toolkit.bulk.journal',
+    'JournalError': 'imbi_toolkit.bulk._journal',
     'PatchValidationError': 'imbi_toolkit.patching.errors',
     'PluginError': 'imbi_toolkit.plugins.errors',
     'PluginHookError': 'imbi_toolkit.plugins.errors',

@@ -29,12 +29,12 @@ from collections import abc
 
 import pytest
 
-from imbi_toolkit.sandbox.process import (
+from imbi_toolkit.sandbox._process import (
     SandboxProcess,
     SandboxStartError,
     start_sandbox,
 )
-from imbi_toolkit.sandbox.versions import DEFAULT_LINE, GENERATIONS
+from imbi_toolkit.sandbox._versions import DEFAULT_LINE, GENERATIONS
 
 __all__ = [
     'API_VERSIONS',

@@ -941,7 +941,7 @@ def _write(recording: dict[str, typing.Any], token: str, target: str, out: str) 
 
 
 def _record_sandbox(version: str, out: str) -> int:
-    from imbi_toolkit.sandbox.process import SandboxStartError, start_sandbox
+    from imbi_toolkit.sandbox._process import SandboxStartError, start_sandbox
 
     try:
         sandbox = start_sandbox(api_version=version)

@@ -12,16 +12,16 @@ import typing
 from imbi_toolkit import _lazy
 
 if typing.TYPE_CHECKING:
-    from imbi_toolkit.api.client import Imbi
+    from imbi_toolkit.api._client import Imbi
+    from imbi_toolkit.api._settings import Settings
     from imbi_toolkit.api.retries import RetryPolicy
-    from imbi_toolkit.api.settings import Settings
 
 __all__ = ['Imbi', 'RetryPolicy', 'Settings']
 
 _LAZY: dict[str, str] = {
-    'Imbi': 'imbi_toolkit.api.client',
+    'Imbi': 'imbi_toolkit.api._client',
     'RetryPolicy': 'imbi_toolkit.api.retries',
-    'Settings': 'imbi_toolkit.api.settings',
+    'Settings': 'imbi_toolkit.api._settings',
 }
 
 __getattr__, __dir__ = _lazy.exports(__name__, _LAZY, __all__)

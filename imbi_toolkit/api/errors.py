@@ -26,7 +26,7 @@ from collections import abc
 
 import httpx
 
-from imbi_toolkit.api import redaction
+from imbi_toolkit.api import _redaction as redaction
 from imbi_toolkit.errors import ToolkitError
 
 #: The server's explanation: FastAPI's string, its list of validation errors,

@@ -11,16 +11,16 @@ Examples:
     >>> results  # a table in a notebook; rerun the same call to finish
 """
 
-from imbi_toolkit.bulk.journal import Journal, JournalError
-from imbi_toolkit.bulk.operations import (
+from imbi_toolkit.bulk._journal import Journal, JournalError
+from imbi_toolkit.bulk._operations import (
     ApplyPatch,
     CreateRelease,
     Operation,
     RecordDeployment,
 )
-from imbi_toolkit.bulk.plan import Plan, PlannedChange, apply, plan
-from imbi_toolkit.bulk.results import Result, Results, Target
-from imbi_toolkit.bulk.runner import DEFAULT_CONCURRENCY, run
+from imbi_toolkit.bulk._plan import Plan, PlannedChange, apply, plan
+from imbi_toolkit.bulk._results import Result, Results, Target
+from imbi_toolkit.bulk._runner import DEFAULT_CONCURRENCY, run
 
 __all__ = [
     'DEFAULT_CONCURRENCY',

@@ -5,8 +5,8 @@ httpx, pydantic-settings and jsonpatch load when a magic first needs them,
 and the client is created by the first magic that talks to the API.
 """
 
-from imbi_toolkit.magics.core import ImbiMagics
-from imbi_toolkit.magics.extension import load, loaded, unload
+from imbi_toolkit.magics._core import ImbiMagics
+from imbi_toolkit.magics._extension import load, loaded, unload
 
 __all__ = ['ImbiMagics', 'load', 'load_ipython_extension', 'loaded', 'unload']
 

@@ -20,14 +20,14 @@ from collections import abc
 import httpx
 
 from imbi_toolkit.api import errors, retries
-from imbi_toolkit.api.client import short_committish
+from imbi_toolkit.api._client import short_committish
 from imbi_toolkit.errors import ToolkitError
 from imbi_toolkit.operations import _schema
 from imbi_toolkit.operations._history import History, NotUndoableError
 from imbi_toolkit.patching import validate
 from imbi_toolkit.patching._document import CORE_KEYS
-from imbi_toolkit.plugins import calling
-from imbi_toolkit.plugins import manager as manager_module
+from imbi_toolkit.plugins import _calling as calling
+from imbi_toolkit.plugins import _manager as manager_module
 from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
 
 if typing.TYPE_CHECKING:

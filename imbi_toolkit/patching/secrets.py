@@ -1,6 +1,6 @@
 """Recognise values that must never be shown: tokens, passwords, keys.
 
-The rules are `imbi_toolkit.api.redaction`'s, shared with the plugin trace:
+The rules are `imbi_toolkit.api._redaction`'s, shared with the plugin trace:
 values under keys that name secrets, and credential-shaped text anywhere
 (bearer tokens, URL credentials, Imbi API keys, GitHub tokens, JWTs, the
 tokens clients were created with).
@@ -15,7 +15,7 @@ MASK = '••••••'
 
 def _redaction() -> typing.Any:
     # Imported on use: `imbi_toolkit.api` brings httpx and pydantic.
-    from imbi_toolkit.api import redaction
+    from imbi_toolkit.api import _redaction as redaction
 
     return redaction
 

@@ -23,20 +23,20 @@ from imbi_toolkit import _lazy
 if typing.TYPE_CHECKING:
     from imbi_toolkit.hookspecs import hookimpl
     from imbi_toolkit.operations import Toolkit
-    from imbi_toolkit.plugins.errors import (
-        PluginError,
-        PluginHookError,
-        PluginLoadError,
-        PluginValidationError,
-        RefusedError,
-    )
-    from imbi_toolkit.plugins.manager import (
+    from imbi_toolkit.plugins._manager import (
         ENTRY_POINT_GROUP,
         PluginFailure,
         PluginInfo,
         PluginLoadWarning,
         PluginManager,
         get_plugin_manager,
+    )
+    from imbi_toolkit.plugins.errors import (
+        PluginError,
+        PluginHookError,
+        PluginLoadError,
+        PluginValidationError,
+        RefusedError,
     )
 
 __all__ = [
@@ -63,12 +63,12 @@ _LAZY: dict[str, str] = {
     'PluginLoadError': 'imbi_toolkit.plugins.errors',
     'PluginValidationError': 'imbi_toolkit.plugins.errors',
     'RefusedError': 'imbi_toolkit.plugins.errors',
-    'ENTRY_POINT_GROUP': 'imbi_toolkit.plugins.manager',
-    'PluginFailure': 'imbi_toolkit.plugins.manager',
-    'PluginInfo': 'imbi_toolkit.plugins.manager',
-    'PluginLoadWarning': 'imbi_toolkit.plugins.manager',
-    'PluginManager': 'imbi_toolkit.plugins.manager',
-    'get_plugin_manager': 'imbi_toolkit.plugins.manager',
+    'ENTRY_POINT_GROUP': 'imbi_toolkit.plugins._manager',
+    'PluginFailure': 'imbi_toolkit.plugins._manager',
+    'PluginInfo': 'imbi_toolkit.plugins._manager',
+    'PluginLoadWarning': 'imbi_toolkit.plugins._manager',
+    'PluginManager': 'imbi_toolkit.plugins._manager',
+    'get_plugin_manager': 'imbi_toolkit.plugins._manager',
     'Toolkit': 'imbi_toolkit.operations',
 }
 

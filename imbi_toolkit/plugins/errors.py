@@ -1,6 +1,6 @@
 """Errors raised by plugins and by the plugin machinery.
 
-Their text goes through `imbi_toolkit.api.redaction.redact` (a plugin's
+Their text goes through `imbi_toolkit.api._redaction.redact` (a plugin's
 exception may quote a header or a URL with credentials), and they pickle:
 a pickle keeps the redacted text and the names, not the original exception
 (which may not pickle, and may hold secrets).
@@ -15,7 +15,7 @@ from imbi_toolkit.errors import ToolkitError
 
 def _redact(text: str) -> str:
     # Imported on use: `imbi_toolkit.api` brings httpx and pydantic.
-    from imbi_toolkit.api import redaction
+    from imbi_toolkit.api import _redaction as redaction
 
     return redaction.redact(text)
 

@@ -20,7 +20,7 @@ from collections import abc
 
 import pytest
 
-from imbi_toolkit.plugins import manager as manager_module
+from imbi_toolkit.plugins import _manager as manager_module
 
 
 @contextlib.contextmanager

@@ -178,7 +178,7 @@ async def test_bulk_run_leaks_nothing(
 
 
 def test_plugin_trace_leaks_nothing(everything: abc.Callable[[], str]) -> None:
-    from imbi_toolkit.plugins import tracing
+    from imbi_toolkit.plugins import _tracing as tracing
 
     Imbi(base_url='http://imbi.test', token=SECRET)  # registers the token
     request = httpx.Request(

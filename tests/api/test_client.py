@@ -14,7 +14,7 @@ from ..fakes import Script
 
 pytestmark = pytest.mark.usefixtures('recorder')
 
-LOGGER_NAME = 'imbi_toolkit.api.client'
+LOGGER_NAME = 'imbi_toolkit.api._client'
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imbi_toolkit.api import Imbi, lean
-from imbi_toolkit.api.lean import LeanAsyncClient, LeanCookies
+from imbi_toolkit.api import Imbi
+from imbi_toolkit.api import _lean as lean
+from imbi_toolkit.api._lean import LeanAsyncClient, LeanCookies
 from imbi_toolkit.testing import SandboxProcess
 
 BASES = [
@@ -203,7 +204,7 @@ async def test_an_untested_httpx_version_falls_back_to_plain_httpx(
     caplog: pytest.LogCaptureFixture,
     fresh_decision: None,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger='imbi_toolkit.api.lean')
+    caplog.set_level(logging.DEBUG, logger='imbi_toolkit.api._lean')
     monkeypatch.delenv(lean.LEAN_VARIABLE, raising=False)  # make pytest-plain
     monkeypatch.setattr(httpx, '__version__', '0.99.0')
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imbi_toolkit.api import Imbi, paths
+from imbi_toolkit.api import Imbi
+from imbi_toolkit.api import _paths as paths
 
 from ..fakes import Script
 

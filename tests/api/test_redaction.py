@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from imbi_toolkit.api import redaction
+from imbi_toolkit.api import _redaction as redaction
 
 SECRET = 'registered-s3cret-value'
 
@@ -33,7 +33,7 @@ def _record(
 
 @pytest.mark.parametrize(
     'logger',
-    ['imbi_toolkit.api.client', 'imbi_toolkit.bulk.x', 'httpx', 'httpcore.http11'],
+    ['imbi_toolkit.api._client', 'imbi_toolkit.bulk.x', 'httpx', 'httpcore.http11'],
 )
 def test_records_of_our_loggers_are_masked(logger: str) -> None:
     record = _record(logger, 'sent %s to %s', f'Bearer {SECRET}', 'http://u:p@h/')
@@ -42,14 +42,14 @@ def test_records_of_our_loggers_are_masked(logger: str) -> None:
 
 def test_clean_records_keep_their_format_and_args() -> None:
     record = _record(
-        'imbi_toolkit.api.client', 'Failed to create release %r: %s', '/x', 'y'
+        'imbi_toolkit.api._client', 'Failed to create release %r: %s', '/x', 'y'
     )
     assert record.msg == 'Failed to create release %r: %s'
     assert record.args == ('/x', 'y')
 
 
 def test_tracebacks_are_masked() -> None:
-    record = _record('imbi_toolkit.api.client', 'failed', exc=True)
+    record = _record('imbi_toolkit.api._client', 'failed', exc=True)
     text = logging.Formatter().format(record)
     assert SECRET not in text
     assert 'RuntimeError: boom [REDACTED]' in text

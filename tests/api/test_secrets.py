@@ -14,7 +14,8 @@ import httpx
 import pydantic
 import pytest
 
-from imbi_toolkit.api import Imbi, Settings, errors, redaction
+from imbi_toolkit.api import Imbi, Settings, errors
+from imbi_toolkit.api import _redaction as redaction
 
 from ..fakes import Script
 

@@ -24,7 +24,8 @@ from IPython.core import ultratb
 from IPython.testing import globalipapp
 
 from imbi_toolkit import hookimpl
-from imbi_toolkit.api import Imbi, errors, redaction
+from imbi_toolkit.api import Imbi, errors
+from imbi_toolkit.api import _redaction as redaction
 from imbi_toolkit.plugins import PluginHookError, PluginManager, Toolkit
 from imbi_toolkit.testing import SandboxProcess
 

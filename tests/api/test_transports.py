@@ -23,7 +23,8 @@ from collections import abc
 import httpx
 import pytest
 
-from imbi_toolkit.api import Imbi, Settings, errors, paths
+from imbi_toolkit.api import Imbi, Settings, errors
+from imbi_toolkit.api import _paths as paths
 from imbi_toolkit.api.transports import AiohttpTransport
 
 from .servers import serve_in_thread

@@ -13,8 +13,8 @@ import typing
 import pytest
 
 from imbi_toolkit import _html, bulk
-from imbi_toolkit.magics.display import Table
-from imbi_toolkit.magics.preview import PatchPreview
+from imbi_toolkit.magics._display import Table
+from imbi_toolkit.magics._preview import PatchPreview
 from imbi_toolkit.patching import Patch, Preview
 
 HOSTILE = '<img src=x onerror="window.__xss=1">'

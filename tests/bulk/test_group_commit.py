@@ -16,7 +16,7 @@ from collections import abc
 import pytest
 
 from imbi_toolkit import Toolkit, bulk
-from imbi_toolkit.bulk import journal as journal_module
+from imbi_toolkit.bulk import _journal as journal_module
 from imbi_toolkit.plugins import PluginManager
 from imbi_toolkit.testing import SandboxProcess
 

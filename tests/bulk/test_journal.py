@@ -15,7 +15,7 @@ import pytest
 
 from imbi_toolkit import bulk
 from imbi_toolkit.api import Imbi
-from imbi_toolkit.bulk.results import Result, Target
+from imbi_toolkit.bulk._results import Result, Target
 
 pytestmark = pytest.mark.attack('duplicated-writes')
 

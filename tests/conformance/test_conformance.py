@@ -26,7 +26,7 @@ from collections import abc
 
 import pytest
 
-from imbi_toolkit.sandbox.process import SandboxProcess
+from imbi_toolkit.sandbox._process import SandboxProcess
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

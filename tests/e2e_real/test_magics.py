@@ -17,7 +17,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing import globalipapp
 
 from imbi_toolkit.api import errors
-from imbi_toolkit.magics import arguments
+from imbi_toolkit.magics import _arguments as arguments
 
 from .conftest import RealOrg
 

@@ -15,7 +15,7 @@ import typing
 import nbformat
 import pytest
 
-from imbi_toolkit.magics import notebooks
+from imbi_toolkit.magics import _notebooks as notebooks
 
 from .conftest import RealOrg
 

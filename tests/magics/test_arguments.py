@@ -8,7 +8,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from imbi_toolkit.magics import arguments
+from imbi_toolkit.magics import _arguments as arguments
 
 from .conftest import CANARY_TOKEN, renderings
 

@@ -9,7 +9,7 @@ import pytest
 from IPython.core.completer import provisionalcompleter
 from IPython.core.interactiveshell import InteractiveShell
 
-from imbi_toolkit.magics import completion
+from imbi_toolkit.magics import _completion as completion
 
 
 def complete(ip: InteractiveShell, line: str) -> list[str]:

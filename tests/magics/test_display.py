@@ -9,8 +9,8 @@ import typing
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from imbi_toolkit.magics import display
-from imbi_toolkit.magics.preview import PatchPreview
+from imbi_toolkit.magics import _display as display
+from imbi_toolkit.magics._preview import PatchPreview
 from imbi_toolkit.patching import Patch
 
 pytestmark = pytest.mark.attack('crashes')

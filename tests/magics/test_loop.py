@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from imbi_toolkit.magics.loop import BackgroundLoop, LoopClosedError
+from imbi_toolkit.magics._loop import BackgroundLoop, LoopClosedError
 
 
 def test_runs_coroutines_in_its_own_thread() -> None:

@@ -9,7 +9,7 @@ import typing
 import nbformat
 import pytest
 
-from imbi_toolkit.magics import notebooks
+from imbi_toolkit.magics import _notebooks as notebooks
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).parents[2] / 'notebooks').glob('*.ipynb'))
 CANARY_TOKEN = 'ik_11111111111111111111111111111111_CANARY-notebook-token-never-shown'

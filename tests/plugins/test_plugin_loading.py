@@ -15,9 +15,7 @@ from imbi_toolkit.plugins import (
     PluginManager,
     PluginValidationError,
 )
-from imbi_toolkit.plugins import (
-    manager as manager_module,
-)
+from imbi_toolkit.plugins import _manager as manager_module
 
 GOOD = """
 from imbi_toolkit import hookimpl

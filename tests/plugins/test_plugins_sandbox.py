@@ -12,7 +12,8 @@ import pytest
 from imbi_toolkit_github.testing import FakeGitHub
 
 from imbi_toolkit import hookimpl
-from imbi_toolkit.api import errors, paths
+from imbi_toolkit.api import _paths as paths
+from imbi_toolkit.api import errors
 from imbi_toolkit.patching import PatchValidationError
 from imbi_toolkit.plugins import PluginManager, RefusedError, Toolkit
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from imbi_toolkit import bulk
-from imbi_toolkit.sandbox import seed
+from imbi_toolkit.sandbox import _seed as seed
 from imbi_toolkit.testing import SandboxProcess
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from imbi_toolkit.sandbox.latency import DelayLine
+from imbi_toolkit.sandbox._latency import DelayLine
 
 
 async def test_a_sleep_lasts_at_least_its_delay() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from imbi_toolkit.sandbox.server import bind
+from imbi_toolkit.sandbox._server import bind
 
 
 async def test_accepted_connections_have_nodelay() -> None:

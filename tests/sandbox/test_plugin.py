@@ -21,7 +21,7 @@ def test_plugin_is_registered_through_pytest11() -> None:
 def test_importing_the_plugin_does_not_import_the_server() -> None:
     code = (
         'import sys, imbi_toolkit.testing; '
-        "heavy = ('starlette', 'uvicorn', 'imbi_toolkit.sandbox.app'); "
+        "heavy = ('starlette', 'uvicorn', 'imbi_toolkit.sandbox._app'); "
         'print([name for name in heavy if name in sys.modules])'
     )
     result = subprocess.run(

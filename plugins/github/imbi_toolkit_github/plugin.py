@@ -14,7 +14,8 @@ import pydantic
 import pydantic_settings
 
 from imbi_toolkit import hookimpl
-from imbi_toolkit.api import paths, redaction
+from imbi_toolkit.api import _paths as paths
+from imbi_toolkit.api import _redaction as redaction
 
 if typing.TYPE_CHECKING:
     from imbi_toolkit.api import Imbi
