@@ -1,0 +1,158 @@
+"""Long lists of nested rows: the pickled-bytes check of `_equality._dumps`.
+
+Rows that hold containers (project-like objects with lists and nested
+objects) are compared in slices by their pickled bytes; equal bytes must mean
+type-strictly equal JSON, and anything the bytes cannot settle (keys in
+another order, a type that is not JSON) must go to the exact walk instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import typing
+
+import jsonpatch
+import pytest
+
+from imbi_toolkit.patching import diff_json
+from imbi_toolkit.patching._equality import _dumps, same_batch, strictly_equal
+
+
+def canonical(value: object) -> str:
+    """JSON text: tells 1, 1.0, True, "1" and -0.0 apart, ignores key order."""
+    return json.dumps(value, sort_keys=True)
+
+
+def rows(count: int = 200) -> list[dict[str, typing.Any]]:
+    return [
+        {
+            'id': index,
+            'name': f'project {index}',
+            'score': 0.0 if index % 7 == 0 else index / 4,
+            'archived': index % 3 == 0,
+            'tags': ['api', 'web'][: index % 3],
+            'links': {'docs': f'https://docs.example.com/{index}', 'rank': 1},
+            'identifiers': {'sentry': index * 7, 'weight': 1.0},
+        }
+        for index in range(count)
+    ]
+
+
+ROWS = rows()
+COPIES = {
+    'deep copy': copy.deepcopy,
+    'parsed copy': lambda value: json.loads(json.dumps(value)),
+}
+
+
+@pytest.mark.parametrize(
+    ('old', 'new'),
+    [
+        (1, 1.0),
+        (1, True),
+        (1.0, True),
+        (0, False),
+        (0.0, -0.0),
+        (2**70, float(2**70)),
+        ('1', 1),
+        (None, 0),
+        ([1], [1.0]),
+        ({'a': 1}, {'a': True}),
+    ],
+)
+def test_the_bytes_tell_json_types_apart(old: object, new: object) -> None:
+    assert _dumps([old]) != _dumps([new])
+    assert _dumps([old]) == _dumps(json.loads(json.dumps([old])))
+
+
+def test_the_bytes_do_not_depend_on_which_objects_are_shared() -> None:
+    # One string object used twice on one side, two equal strings on the
+    # other: marshal 4 wrote a back-reference for the first only.
+    shared = 'production'
+    before = [{'env': shared, 'also': shared}] * 3
+    after = json.loads(json.dumps(before))
+    assert _dumps(before) == _dumps(after)
+    parsed = COPIES['parsed copy'](ROWS)
+    assert _dumps(ROWS) == _dumps(copy.deepcopy(ROWS)) == _dumps(parsed)
+
+
+class Text(str):
+    """A str subclass: equal to its value, but not a JSON type."""
+
+    def __reduce_ex__(self, protocol: typing.SupportsIndex) -> typing.NoReturn:
+        raise AssertionError('foreign code ran while checking equality')
+
+
+def test_values_that_are_not_json_types_are_refused_without_running_their_code() -> (
+    None
+):
+    assert _dumps([Text('x')]) is None
+    assert _dumps([{'a': [Text('x')]}]) is None
+    # ...and the walk still decides: same type, equal value.
+    before = rows(40)
+    after = rows(40)
+    before[30]['name'] = Text('project 30')
+    after[30]['name'] = Text('project 30')
+    assert same_batch(before, after)
+    assert diff_json(before, after) == []
+
+
+@pytest.mark.parametrize('make_copy', sorted(COPIES))
+@pytest.mark.parametrize(
+    ('path', 'value'),
+    [
+        (('id',), 120.0),  # int -> float
+        (('archived',), 1),  # bool -> int
+        (('score',), -0.0),  # row 140: 0.0 -> -0.0
+        (('links', 'rank'), True),  # nested int -> bool
+        (('identifiers', 'weight'), 1),  # nested float -> int
+    ],
+)
+def test_a_change_hidden_by_python_equality_is_found_in_long_lists(
+    make_copy: str, path: tuple[str, ...], value: object
+) -> None:
+    after = COPIES[make_copy](ROWS)
+    index = 120 if path != ('score',) else 140
+    target = after[index]
+    *parents, leaf = path
+    for key in parents:
+        target = target[key]
+    assert target[leaf] == value  # only the type (or the sign) changes
+    target[leaf] = value
+    assert after == ROWS
+    assert not strictly_equal(ROWS, after)
+    assert diff_json(ROWS, after) == [
+        {'op': 'replace', 'path': f'/{index}/{"/".join(path)}', 'value': value}
+    ]
+
+
+@pytest.mark.parametrize('make_copy', sorted(COPIES))
+def test_nested_keys_in_another_order_are_no_change(make_copy: str) -> None:
+    after = COPIES[make_copy](ROWS)
+    after[77] = dict(reversed(list(after[77].items())))
+    after[150]['links'] = dict(reversed(list(after[150]['links'].items())))
+    assert _dumps(ROWS) != _dumps(after)  # the bytes alone cannot settle it
+    assert strictly_equal(ROWS, after)
+    assert diff_json(ROWS, after) == []
+
+
+@pytest.mark.parametrize('make_copy', sorted(COPIES))
+def test_key_order_and_a_type_change_in_the_same_slice(make_copy: str) -> None:
+    # Keys in another order make the slice's bytes differ; the walk that
+    # then decides must still find the 1 -> 1.0 next to it.
+    after = COPIES[make_copy](ROWS)
+    after[70] = dict(reversed(list(after[70].items())))
+    after[71]['links']['rank'] = 1.0
+    operations = diff_json(ROWS, after)
+    assert operations == [{'op': 'replace', 'path': '/71/links/rank', 'value': 1.0}]
+    assert canonical(jsonpatch.apply_patch(ROWS, operations)) == canonical(after)
+
+
+@pytest.mark.parametrize('make_copy', sorted(COPIES))
+def test_an_insert_into_a_long_list_of_parsed_rows_is_one_op(make_copy: str) -> None:
+    after = COPIES[make_copy](ROWS)
+    after.insert(100, {'id': -1, 'tags': []})
+    assert diff_json(ROWS, after) == [
+        {'op': 'add', 'path': '/100', 'value': {'id': -1, 'tags': []}}
+    ]
