@@ -12,7 +12,7 @@ every leaf in Python is slow, so the checks here run in C where they can:
    must match, a float zero must keep its sign): a few pairs one by one, many
    pairs level by level (each level a few C-level passes over all of its
    pairs), or, for items that hold containers, the C pickler in slices
-   (`_dumps`). When the leaves are not shared, `_dumps` of the whole batch.
+   (`dumps`). When the leaves are not shared, `dumps` of the whole batch.
    Its bytes are exact about types and floats, so equal bytes settle a
    batch; different bytes (keys in another order, say) send it to the walk.
 
@@ -48,7 +48,7 @@ _PICKLE_PROTOCOL = 5
 _FEW = 16
 # Top-level pairs per slice of `_same_by_levels` (see `_same_nested`).
 _CHUNK = 512
-# Items per `_dumps` call of `_same_dumped`: a failed call costs a walk of
+# Items per `dumps` call of `_same_dumped`: a failed call costs a walk of
 # this many only.
 _ROWS = 64
 _EMPTY: list[typing.Any] = []
@@ -98,8 +98,8 @@ def same_batch(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
     differ = list(map(_is_not, xs, ys))
     xs = list(_compress(xs, differ))
     ys = list(_compress(ys, differ))
-    dumped = _dumps(xs)
-    if dumped is not None and dumped == _dumps(ys):
+    dumped = dumps(xs)
+    if dumped is not None and dumped == dumps(ys):
         return True
     return _same_nested(xs, ys)
 
@@ -116,7 +116,7 @@ class _JsonPickler(pickle.Pickler):
         raise pickle.PicklingError(f'not a JSON value: {type(obj).__name__}')
 
 
-def _dumps(value: object) -> bytes | None:
+def dumps(value: object) -> bytes | None:
     """`value` as bytes that tell every JSON type and float sign apart.
 
     The pickler in fast mode keeps no memo, so the bytes do not depend on
@@ -268,13 +268,13 @@ def _nested(item: object) -> bool:
 
 
 def _same_dumped(xs: list[typing.Any], ys: list[typing.Any]) -> bool:
-    """`same_batch` for a batch of containers, trying `_dumps` first.
+    """`same_batch` for a batch of containers, trying `dumps` first.
 
     Equal bytes mean strictly equal values; different bytes may come from
     keys in another order, so the walk decides then.
     """
-    dumped = _dumps(xs)
-    if dumped is not None and dumped == _dumps(ys):
+    dumped = dumps(xs)
+    if dumped is not None and dumped == dumps(ys):
         return True
     size = len(xs)
     if size <= _FEW:

@@ -1,4 +1,4 @@
-"""Long lists of nested rows: the pickled-bytes check of `_equality._dumps`.
+"""Long lists of nested rows: the pickled-bytes check of `_equality.dumps`.
 
 Rows that hold containers (project-like objects with lists and nested
 objects) are compared in slices by their pickled bytes; equal bytes must mean
@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import typing
 
 import jsonpatch
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from imbi_toolkit.patching import diff_json
-from imbi_toolkit.patching._equality import _dumps, same_batch, strictly_equal
+from imbi_toolkit.patching._equality import dumps, same_batch, strictly_equal
+
+from .strategies import mutate, reorder
 
 
 def canonical(value: object) -> str:
@@ -62,8 +67,8 @@ COPIES = {
     ],
 )
 def test_the_bytes_tell_json_types_apart(old: object, new: object) -> None:
-    assert _dumps([old]) != _dumps([new])
-    assert _dumps([old]) == _dumps(json.loads(json.dumps([old])))
+    assert dumps([old]) != dumps([new])
+    assert dumps([old]) == dumps(json.loads(json.dumps([old])))
 
 
 def test_the_bytes_do_not_depend_on_which_objects_are_shared() -> None:
@@ -72,9 +77,9 @@ def test_the_bytes_do_not_depend_on_which_objects_are_shared() -> None:
     shared = 'production'
     before = [{'env': shared, 'also': shared}] * 3
     after = json.loads(json.dumps(before))
-    assert _dumps(before) == _dumps(after)
+    assert dumps(before) == dumps(after)
     parsed = COPIES['parsed copy'](ROWS)
-    assert _dumps(ROWS) == _dumps(copy.deepcopy(ROWS)) == _dumps(parsed)
+    assert dumps(ROWS) == dumps(copy.deepcopy(ROWS)) == dumps(parsed)
 
 
 class Text(str):
@@ -87,8 +92,8 @@ class Text(str):
 def test_values_that_are_not_json_types_are_refused_without_running_their_code() -> (
     None
 ):
-    assert _dumps([Text('x')]) is None
-    assert _dumps([{'a': [Text('x')]}]) is None
+    assert dumps([Text('x')]) is None
+    assert dumps([{'a': [Text('x')]}]) is None
     # ...and the walk still decides: same type, equal value.
     before = rows(40)
     after = rows(40)
@@ -132,7 +137,7 @@ def test_nested_keys_in_another_order_are_no_change(make_copy: str) -> None:
     after = COPIES[make_copy](ROWS)
     after[77] = dict(reversed(list(after[77].items())))
     after[150]['links'] = dict(reversed(list(after[150]['links'].items())))
-    assert _dumps(ROWS) != _dumps(after)  # the bytes alone cannot settle it
+    assert dumps(ROWS) != dumps(after)  # the bytes alone cannot settle it
     assert strictly_equal(ROWS, after)
     assert diff_json(ROWS, after) == []
 
@@ -156,3 +161,87 @@ def test_an_insert_into_a_long_list_of_parsed_rows_is_one_op(make_copy: str) -> 
     assert diff_json(ROWS, after) == [
         {'op': 'add', 'path': '/100', 'value': {'id': -1, 'tags': []}}
     ]
+
+
+# Lists of at least `_engine._LONG_ROWS` nested rows are trimmed by pickled
+# slices of 64: a change right before, at and after a slice boundary.
+POSITIONS = [0, 1, 63, 64, 65, 127, 128, 199]
+
+
+@pytest.mark.parametrize('make_copy', sorted(COPIES))
+@pytest.mark.parametrize('index', POSITIONS)
+@pytest.mark.parametrize(
+    ('edit', 'path', 'old', 'new'),
+    [
+        ('int to float', 'id', 5, 5.0),
+        ('bool to int', 'archived', True, 1),
+        ('zero sign', 'score', 0.0, -0.0),
+        ('nested float to int', 'identifiers/weight', 1.0, 1),
+        ('nested int to bool', 'links/rank', 1, True),
+        ('new value', 'name', 'a', 'b'),
+    ],
+)
+def test_one_edit_anywhere_in_a_long_list(
+    make_copy: str, index: int, edit: str, path: str, old: object, new: object
+) -> None:
+    before = copy.deepcopy(ROWS)
+    _set(before[index], path, old)
+    after = COPIES[make_copy](before)
+    _set(after[index], path, new)
+    assert diff_json(before, after) == [
+        {'op': 'replace', 'path': f'/{index}/{path}', 'value': new}
+    ]
+    assert diff_json(after, before) == [
+        {'op': 'replace', 'path': f'/{index}/{path}', 'value': old}
+    ]
+
+
+@pytest.mark.parametrize('make_copy', sorted(COPIES))
+@pytest.mark.parametrize('index', POSITIONS)
+def test_keys_in_another_order_anywhere_in_a_long_list(
+    make_copy: str, index: int
+) -> None:
+    after = COPIES[make_copy](ROWS)
+    row = after[index]
+    row['links'] = dict(reversed(list(row['links'].items())))
+    after[index] = dict(reversed(list(row.items())))
+    assert diff_json(ROWS, after) == []
+    assert diff_json(after, ROWS) == []
+
+
+def _set(row: dict[str, typing.Any], path: str, value: object) -> None:
+    *parents, leaf = path.split('/')
+    for key in parents:
+        row = row[key]
+    row[leaf] = value
+
+
+@pytest.mark.parametrize('make_copy', sorted(COPIES))
+@pytest.mark.parametrize('index', POSITIONS)
+def test_an_insert_or_a_removal_anywhere_in_a_long_list_is_one_op(
+    make_copy: str, index: int
+) -> None:
+    after = COPIES[make_copy](ROWS)
+    del after[index]
+    assert diff_json(ROWS, after) == [{'op': 'remove', 'path': f'/{index}'}]
+    assert diff_json(after, ROWS) == [
+        {'op': 'add', 'path': f'/{index}', 'value': ROWS[index]}
+    ]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(min_value=0, max_value=199), min_size=1, max_size=4),
+    st.randoms(use_true_random=False),
+    st.booleans(),
+)
+def test_long_lists_of_rows_with_random_edits(
+    indices: list[int], rng: random.Random, parsed: bool
+) -> None:
+    after = COPIES['parsed copy' if parsed else 'deep copy'](ROWS)
+    for index in indices:
+        after[index] = reorder(mutate(after[index], rng), rng)
+    operations = diff_json(ROWS, after)
+    assert canonical(jsonpatch.apply_patch(ROWS, operations)) == canonical(after)
+    assert (operations == []) == (canonical(ROWS) == canonical(after))
+    assert len(operations) <= len(jsonpatch.make_patch(ROWS, after).patch)
