@@ -253,6 +253,9 @@ def _strict_head(a: list[typing.Any], b: list[typing.Any], limit: int) -> int:
         stop = min(start + _ROWS, limit)
         xs = a[start:stop]
         ys = b[start:stop]
+        if all(map(_is, xs, ys)):  # a shallow copy shares its items
+            start = stop
+            continue
         dumped = dumps(xs)
         if dumped is not None and dumped == dumps(ys):
             start = stop

@@ -239,6 +239,11 @@ def _same_nested(
         xs = list(xs)
         ys = list(ys)
     if _nested(xs[0]):
+        if not all(map(_is_not, xs, ys)):  # items shared by a shallow copy
+            differ = list(map(_is_not, xs, ys))
+            xs = list(_compress(xs, differ))
+            ys = list(_compress(ys, differ))
+            size = len(xs)
         # Items holding containers (objects with short lists, say): the
         # level passes would touch each of those containers several times,
         # the pickler touches it once.

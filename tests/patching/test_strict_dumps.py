@@ -245,3 +245,18 @@ def test_long_lists_of_rows_with_random_edits(
     assert canonical(jsonpatch.apply_patch(ROWS, operations)) == canonical(after)
     assert (operations == []) == (canonical(ROWS) == canonical(after))
     assert len(operations) <= len(jsonpatch.make_patch(ROWS, after).patch)
+
+
+def test_rows_shared_by_a_shallow_copy_are_skipped_but_a_copied_row_is_checked() -> (
+    None
+):
+    after = list(ROWS)  # the rows themselves are the same objects
+    assert diff_json(ROWS, after) == []
+    after[150] = dict(ROWS[150], id=150.0)
+    after[30] = dict(ROWS[30])  # a copy, equal in every way
+    assert diff_json(ROWS, after) == [
+        {'op': 'replace', 'path': '/150/id', 'value': 150.0}
+    ]
+    assert not same_batch(ROWS, after)
+    after[150] = dict(ROWS[150])
+    assert same_batch(ROWS, after)
