@@ -189,7 +189,7 @@ def _diff_list(
         head = _strict_head(a, b, min(n, m))
         if head == n == m:
             return
-        tail = _strict_head(a[::-1], b[::-1], min(n, m) - head)
+        tail = _strict_head(a, b, min(n, m) - head, tail=True)
     else:
         equal = list(map(_eq, a, b))
         head = _run_length(equal)
@@ -242,30 +242,45 @@ def _run_length(flags: list[bool]) -> int:
         return len(flags)
 
 
-def _strict_head(a: list[typing.Any], b: list[typing.Any], limit: int) -> int:
-    """How many leading pairs of `a` and `b` (at most `limit`) are strictly
-    equal, found slice by slice: equal pickled bytes settle a slice, and only
-    the slice where they differ is compared with `==`."""
-    start = 0
-    while start < limit:
-        if a[start] != b[start]:
-            return start  # a changed or shifted item: no slice to pickle
-        stop = min(start + _ROWS, limit)
-        xs = a[start:stop]
-        ys = b[start:stop]
+def _strict_head(
+    a: list[typing.Any], b: list[typing.Any], limit: int, *, tail: bool = False
+) -> int:
+    """How many leading (or, with `tail`, trailing) pairs of `a` and `b`, at
+    most `limit`, are strictly equal, found slice by slice: equal pickled
+    bytes settle a slice, and only the slice where they differ is compared
+    with `==`. The slices are pickled in list order either way (the memory
+    is read forwards)."""
+    n, m = len(a), len(b)
+    done = 0
+    while done < limit:
+        if tail:
+            if a[n - 1 - done] != b[m - 1 - done]:
+                return done  # a changed or shifted item: no slice to pickle
+            size = min(_ROWS, limit - done)
+            xs = a[n - done - size : n - done]
+            ys = b[m - done - size : m - done]
+        else:
+            if a[done] != b[done]:
+                return done
+            size = min(_ROWS, limit - done)
+            xs = a[done : done + size]
+            ys = b[done : done + size]
         if all(map(_is, xs, ys)):  # a shallow copy shares its items
-            start = stop
+            done += size
             continue
         dumped = dumps(xs)
         if dumped is not None and dumped == dumps(ys):
-            start = stop
+            done += size
             continue
+        if tail:
+            xs.reverse()
+            ys.reverse()
         run = _run_length(list(map(_eq, xs, ys)))
         if run and not same_batch(xs[:run], ys[:run]):
-            return start + _strict_run(xs, ys, run)
-        if run < stop - start:
-            return start + run
-        start = stop  # the bytes differed by key order only
+            return done + _strict_run(xs, ys, run)
+        if run < size:
+            return done + run
+        done += size  # the bytes differed by key order only
     return limit
 
 
