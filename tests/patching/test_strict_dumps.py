@@ -260,3 +260,17 @@ def test_rows_shared_by_a_shallow_copy_are_skipped_but_a_copied_row_is_checked()
     assert not same_batch(ROWS, after)
     after[150] = dict(ROWS[150])
     assert same_batch(ROWS, after)
+
+
+@pytest.mark.parametrize('make_copy', sorted(COPIES))
+@pytest.mark.parametrize('last', [150, 163, 170, 199])
+def test_two_edits_the_last_one_inside_a_tail_slice(make_copy: str, last: int) -> None:
+    # The tail is trimmed by slices of 64 from the end; the last edit sits
+    # inside one of them, not at its edge.
+    after = COPIES[make_copy](ROWS)
+    after[10]['name'] = 'renamed'
+    after[last]['id'] = float(last)
+    assert diff_json(ROWS, after) == [
+        {'op': 'replace', 'path': '/10/name', 'value': 'renamed'},
+        {'op': 'replace', 'path': f'/{last}/id', 'value': float(last)},
+    ]
