@@ -18,6 +18,7 @@ from imbi_toolkit.patching import _lists
 from imbi_toolkit.patching._equality import (
     _nested,
     _same_float,
+    dumps,
     same_batch,
     same_flat_dicts,
 )
@@ -39,6 +40,10 @@ _SMALL_DICT = 64
 # by keys built for every item.
 _SMALL_LIST = 8
 _TAKEN = object()  # equal to nothing but itself
+# From this many items per side, lists of objects holding containers are
+# trimmed by pickled slices of this many (`_strict_head`).
+_LONG_ROWS = 128
+_ROWS = 64
 
 
 def diff_json(before: object, after: object, path: str = '') -> list[Operation]:
@@ -176,22 +181,32 @@ def _diff_list(
     a: list[typing.Any], b: list[typing.Any], path: str, ops: list[Operation]
 ) -> None:
     n, m = len(a), len(b)
-    equal = list(map(_eq, a, b))
-    head = _run_length(equal)
-    if head and not same_batch(a[:head], b[:head]):
-        head = _strict_run(a, b, head)
-    if head == n == m:
-        return
-    if n == m:
-        tail = _run_length(equal[: head - 1 if head else None : -1])
-        tail = min(tail, n - head)
+    equal: list[bool] | None = None
+    if min(n, m) >= _LONG_ROWS and _nested(a[0]) and _nested(b[0]):
+        # Long lists of objects that hold containers: their strictness is
+        # checked by pickled slices anyway, and equal slices need no `==`
+        # pass first (it cost a fifth of the time on 5,000 projects).
+        head = _strict_head(a, b, min(n, m))
+        if head == n == m:
+            return
+        tail = _strict_head(a, b, min(n, m) - head, tail=True)
     else:
-        limit = min(n, m) - head
-        tail = _run_length(
-            list(map(_eq, reversed(a[n - limit :]), reversed(b[m - limit :])))
-        )
-    if tail and not same_batch(a[n - tail :], b[m - tail :]):
-        tail = _strict_run(a[::-1], b[::-1], tail)
+        equal = list(map(_eq, a, b))
+        head = _run_length(equal)
+        if head and not same_batch(a[:head], b[:head]):
+            head = _strict_run(a, b, head)
+        if head == n == m:
+            return
+        if n == m:
+            tail = _run_length(equal[: head - 1 if head else None : -1])
+            tail = min(tail, n - head)
+        else:
+            limit = min(n, m) - head
+            tail = _run_length(
+                list(map(_eq, reversed(a[n - limit :]), reversed(b[m - limit :])))
+            )
+        if tail and not same_batch(a[n - tail :], b[m - tail :]):
+            tail = _strict_run(a[::-1], b[::-1], tail)
     middle_a = a[head : n - tail]
     middle_b = b[head : m - tail]
     if not middle_a:
@@ -206,7 +221,10 @@ def _diff_list(
         _diff_item(middle_a[0], middle_b[0], f'{path}/{head}', ops)
         return
     if n == m:
-        equal_middle = equal[head : n - tail]
+        if equal is None:
+            equal_middle = list(map(_eq, middle_a, middle_b))
+        else:
+            equal_middle = equal[head : n - tail]
         if 2 * sum(equal_middle) >= len(equal_middle):
             for index in _suspects(middle_a, middle_b, equal_middle):
                 x = middle_a[index]
@@ -222,6 +240,48 @@ def _run_length(flags: list[bool]) -> int:
         return flags.index(False)
     except ValueError:
         return len(flags)
+
+
+def _strict_head(
+    a: list[typing.Any], b: list[typing.Any], limit: int, *, tail: bool = False
+) -> int:
+    """How many leading (or, with `tail`, trailing) pairs of `a` and `b`, at
+    most `limit`, are strictly equal, found slice by slice: equal pickled
+    bytes settle a slice, and only the slice where they differ is compared
+    with `==`. The slices are pickled in list order either way (the memory
+    is read forwards)."""
+    n, m = len(a), len(b)
+    done = 0
+    while done < limit:
+        if tail:
+            if a[n - 1 - done] != b[m - 1 - done]:
+                return done  # a changed or shifted item: no slice to pickle
+            size = min(_ROWS, limit - done)
+            xs = a[n - done - size : n - done]
+            ys = b[m - done - size : m - done]
+        else:
+            if a[done] != b[done]:
+                return done
+            size = min(_ROWS, limit - done)
+            xs = a[done : done + size]
+            ys = b[done : done + size]
+        if all(map(_is, xs, ys)):  # a shallow copy shares its items
+            done += size
+            continue
+        dumped = dumps(xs)
+        if dumped is not None and dumped == dumps(ys):
+            done += size
+            continue
+        if tail:
+            xs.reverse()
+            ys.reverse()
+        run = _run_length(list(map(_eq, xs, ys)))
+        if run and not same_batch(xs[:run], ys[:run]):
+            return done + _strict_run(xs, ys, run)
+        if run < size:
+            return done + run
+        done += size  # the bytes differed by key order only
+    return limit
 
 
 def _strict_run(a: list[typing.Any], b: list[typing.Any], limit: int) -> int:
