@@ -359,7 +359,9 @@ class Imbi(lean.LeanAsyncClient):
             return await super().send(
                 request, stream=stream, auth=auth, follow_redirects=follow_redirects
             )
-        mode = retries.mode_of(request)
+        # Decided on the first failure: reading a PATCH's body to tell
+        # whether it is replay-safe costs nothing on the happy path then.
+        mode: retries.Mode | None = None
         attempt = 0
         while True:
             try:
@@ -367,6 +369,7 @@ class Imbi(lean.LeanAsyncClient):
                     request, stream=stream, auth=auth, follow_redirects=follow_redirects
                 )
             except httpx.TransportError as exc:
+                mode = mode or retries.mode_of(request)
                 if (
                     attempt >= policy.max_retries
                     or not retries.retry_on_error(mode, exc)
@@ -377,6 +380,9 @@ class Imbi(lean.LeanAsyncClient):
                 delay = policy.delay(attempt)
                 reason = type(exc).__name__
             else:
+                if response.status_code not in retries.RETRY_STATUSES:
+                    return response
+                mode = mode or retries.mode_of(request)
                 if (
                     attempt >= policy.max_retries
                     or not retries.retry_on_response(mode, response)

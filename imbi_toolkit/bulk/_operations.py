@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import json
 import typing
 from collections import abc as cabc
@@ -152,7 +153,7 @@ class ApplyPatch(Operation):
     def journal_ahead(self, target: Target) -> bool:
         return self.repeatable
 
-    @property
+    @functools.cached_property
     def repeatable(self) -> bool:
         """Whether sending the patch twice cannot change the result.
 
@@ -172,6 +173,9 @@ class ApplyPatch(Operation):
                 self.patch,
                 exactly=self.exactly,
                 label=target.label,
+                # Checked once for every project (`__init__`, or the plan);
+                # the toolkit checks again what the plugins change.
+                validated=True,
             )
         except errors.ImbiTransportError as error:
             return _failed(target, error, in_doubt=error.sent is not False)

@@ -528,6 +528,7 @@ class Toolkit:
         before: abc.Mapping[str, typing.Any] | None = None,
         exactly: bool = False,
         label: str | None = None,
+        validated: bool = False,
     ) -> JSONObject:
         """Send a JSON Patch to a project through the plugins.
 
@@ -546,6 +547,9 @@ class Toolkit:
                 would change them, raise `PatchChangedError` instead (a
                 reviewed plan is applied as reviewed).
             label: How the history shows the project (its slug).
+            validated: The caller validated these operations already (as
+                `validate` does); they are checked again only if a plugin
+                changed them.
 
         Returns:
             The project as the API returned it after the patch.
@@ -561,7 +565,13 @@ class Toolkit:
             ImbiTransportError: When the API could not be reached.
         """
         return await self._patch(
-            org_slug, project_id, patch, before=before, exactly=exactly, label=label
+            org_slug,
+            project_id,
+            patch,
+            before=before,
+            exactly=exactly,
+            label=label,
+            validated=validated,
         )
 
     async def _patch(
@@ -574,9 +584,12 @@ class Toolkit:
         exactly: bool,
         label: str | None,
         undoes: int | None = None,
+        validated: bool = False,
     ) -> JSONObject:
         operations = [dict(op) for op in patch]
-        sent = await self.prepare_patch(org_slug, project_id, operations)
+        sent = await self.prepare_patch(
+            org_slug, project_id, operations, validated=validated
+        )
         if exactly and sent != operations:
             raise PatchChangedError(
                 f'the plugins changed the planned patch of project {project_id!r} '
