@@ -25,7 +25,7 @@ ORDER = ('quickstart.ipynb', 'plan-and-undo.ipynb', 'bulk-edit.ipynb', 'plugins.
 # What each notebook must visibly have done on the real server.
 EXPECTED = {
     'quickstart.ipynb': [
-        'billing-api: 2 changes (+1 test op), sent',
+        'billing-api: 2 changes (+2 test ops), sent',
         'billing-api: no changes',
         # Quoted on the line, stored without the quotes.
         "'Billing API 2.0')",
