@@ -74,16 +74,10 @@ async def _labelled(toolkit: Toolkit, results: list[Result]) -> list[Result]:
     slugs: dict[tuple[str, str], str] = {}
     for org in sorted(orgs):
         try:
-            listing = await toolkit.client.list_projects(
-                org, [('slim', 'true'), ('include_archived', 'true')]
-            )
+            by_id = await toolkit.project_slugs(org)
         except errors.ImbiError:
             continue
-        slugs.update(
-            ((org, str(row.get('id'))), str(row['slug']))
-            for row in listing
-            if row.get('slug')
-        )
+        slugs.update(((org, project_id), slug) for project_id, slug in by_id.items())
     return [
         dataclasses.replace(
             result,

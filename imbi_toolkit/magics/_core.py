@@ -309,47 +309,17 @@ class ImbiMagics(Magics):
     def _select(self, args: argparse.Namespace) -> tuple[str, list[JSONObject]]:
         """The organization and its projects that the selection options pick."""
         org_slug = self._org(args.org)
-        params: list[tuple[str, str]] = [('slim', 'true')]
-        if args.type:
-            params.append(('project_type', args.type))
-        if args.archived:
-            params.append(('include_archived', 'true'))
-        params.extend(('filter', value) for value in args.filter)
-        rows = self._call(lambda tk: tk.client.list_projects(org_slug, params))
-        if args.type and not rows:
-            self._check_known(org_slug, 'project type', args.type, _type_slugs)
-        if args.team:
-            rows = [row for row in rows if _team_slug(row) == args.team]
-            if not rows:
-                self._check_known(org_slug, 'team', args.team, _team_slugs)
-        if args.search:
-            text = args.search.casefold()
-            rows = [
-                row
-                for row in rows
-                if text in str(row.get('name', '')).casefold()
-                or text in str(row.get('slug', '')).casefold()
-            ]
-        return org_slug, rows
-
-    def _check_known(
-        self,
-        org_slug: str,
-        what: str,
-        slug: str,
-        slugs_of: abc.Callable[[JSONObject], list[str]],
-    ) -> None:
-        """Say so when nothing matched because `slug` names nothing."""
         rows = self._call(
-            lambda tk: tk.client.list_projects(
-                org_slug, [('slim', 'true'), ('include_archived', 'true')]
+            lambda tk: tk.select_projects(
+                org_slug,
+                project_type=args.type,
+                team=args.team,
+                search=args.search,
+                filters=args.filter,
+                archived=args.archived,
             )
         )
-        known = sorted({name for row in rows for name in slugs_of(row)})
-        if slug not in known:
-            raise UsageError(
-                f'no {what} {slug!r} in {org_slug}: use one of {", ".join(known)}'
-            )
+        return org_slug, rows
 
     def _do_projects(
         self, args: argparse.Namespace, cell: str | None
@@ -655,15 +625,6 @@ class ImbiMagics(Magics):
 def _given(args: argparse.Namespace, *names: str) -> dict[str, object]:
     """The options among `names` that the line gave, as a request body."""
     return {name: getattr(args, name) for name in names if getattr(args, name)}
-
-
-def _type_slugs(row: JSONObject) -> list[str]:
-    return [str(t.get('slug')) for t in row.get('project_types') or [] if t]
-
-
-def _team_slugs(row: JSONObject) -> list[str]:
-    slug = _team_slug(row)
-    return [slug] if slug else []
 
 
 def _team_slug(row: JSONObject) -> str | None:

@@ -689,6 +689,76 @@ class Toolkit:
                 return False
         return True
 
+    async def select_projects(
+        self,
+        org_slug: str,
+        *,
+        project_type: str | None = None,
+        team: str | None = None,
+        search: str | None = None,
+        filters: abc.Iterable[str] = (),
+        archived: bool = False,
+    ) -> list[JSONObject]:
+        """An organization's projects (slim) that match a selection.
+
+        `project_type`, `filters` (`field:op[:value]`) and `archived` are
+        the server's; `team` and `search` (in the name or slug) are applied
+        here, since the project list has no such parameters.
+
+        Raises:
+            ProjectNotFoundError: When nothing matched because the project
+                type or team names none of the organization's (the message
+                lists the known ones), rather than an empty list.
+            ImbiStatusError: When the server answers with an error (400 for
+                a filter it does not understand).
+            ImbiTransportError: When the server cannot be reached.
+        """
+        params: list[tuple[str, str]] = [('slim', 'true')]
+        if project_type:
+            params.append(('project_type', project_type))
+        if archived:
+            params.append(('include_archived', 'true'))
+        params.extend(('filter', value) for value in filters)
+        rows = await self.client.list_projects(org_slug, params)
+        if project_type and not rows:
+            await self._check_known(org_slug, 'project type', project_type, _type_slugs)
+        if team:
+            rows = [row for row in rows if team in _team_slugs(row)]
+            if not rows:
+                await self._check_known(org_slug, 'team', team, _team_slugs)
+        if search:
+            text = search.casefold()
+            rows = [
+                row
+                for row in rows
+                if text in str(row.get('name', '')).casefold()
+                or text in str(row.get('slug', '')).casefold()
+            ]
+        return rows
+
+    async def project_slugs(self, org_slug: str) -> dict[str, str]:
+        """Project id → slug for an organization, archived projects included."""
+        listing = await self.client.list_projects(
+            org_slug, [('slim', 'true'), ('include_archived', 'true')]
+        )
+        return {str(row['id']): str(row['slug']) for row in listing if row.get('slug')}
+
+    async def _check_known(
+        self,
+        org_slug: str,
+        what: str,
+        slug: str,
+        slugs_of: abc.Callable[[JSONObject], list[str]],
+    ) -> None:
+        rows = await self.client.list_projects(
+            org_slug, [('slim', 'true'), ('include_archived', 'true')]
+        )
+        known = sorted({name for row in rows for name in slugs_of(row)})
+        if slug not in known:
+            raise errors.ProjectNotFoundError(
+                f'no {what} {slug!r} in {org_slug}: use one of {", ".join(known)}'
+            )
+
     # -- people ------------------------------------------------------------
 
     async def whoami(self) -> Identity:
@@ -764,6 +834,15 @@ class Toolkit:
         if not answers:
             return None
         return answers[0][1]
+
+
+def _type_slugs(row: JSONObject) -> list[str]:
+    return [str(t.get('slug')) for t in row.get('project_types') or [] if t]
+
+
+def _team_slugs(row: JSONObject) -> list[str]:
+    team = row.get('team')
+    return [str(team['slug'])] if isinstance(team, dict) and team.get('slug') else []
 
 
 def _release_body(body: JSONObject) -> JSONObject:
