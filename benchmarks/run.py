@@ -368,7 +368,7 @@ def _scale_rows(section: Section) -> list[Row]:
     goals, met = report['goals'], report['goal_met']
     name = (
         f'2b. plan + apply {report["projects"]} projects, '
-        f'{report["latency_ms"]} ms latency'
+        f'{report["response_time_ms"]} ms server response time'
     )
     return [
         (
@@ -614,8 +614,11 @@ def _scale_section(section: Section) -> list[str]:
         return [*lines, f'Not measured: {section.problem}.', '']
     r = section.report
     lines += [
-        f'`imbi-toolkit sandbox --projects {r["projects"]} --latency-ms '
-        f'{r["latency_ms"]}` (API {r.get("api_version", "?")}; started and '
+        f'`imbi-toolkit sandbox --projects {r["projects"]} --response-time-ms '
+        f'{r["response_time_ms"]}` (every answer leaves '
+        f'{r["response_time_ms"]} ms after its request arrived, the '
+        "sandbox's own handling included; API "
+        f'{r.get("api_version", "?")}; started and '
         f'seeded in {r["seed_and_start_s"]:.1f} s, '
         f'its database on tmpfs), {r["concurrency"]} in flight, {r["backend"]} '
         f'backend, {r["rounds"]} round(s); sandbox on CPU {r["server_cpu"]}, '

@@ -12,9 +12,9 @@ project that installs ``imbi-toolkit[sandbox]`` gets these fixtures:
   ['2.16', '2.41'])``); the lines are `2.11`, `2.16`, `2.30` and `2.41`;
 - ``imbi_sandbox_session``: the default line's sandbox, never reset;
 - ``imbi_sandbox_factory``: starts sandboxes with other options
-  (``seed``, ``api_version``, ``latency_ms``, ``db_path``, ``faults``,
-  ``projects``) and
-  stops them at the end of the session.
+  (``seed``, ``api_version``, ``latency_ms``, ``response_time_ms``,
+  ``db_path``, ``faults``, ``projects``) and stops them at the end of the
+  session.
 
 Each gives a :class:`SandboxProcess`. One sandbox per API line is started,
 when a test first asks for it. This module imports nothing heavy, so

@@ -49,6 +49,7 @@ def create_app(
                 faults.FaultMiddleware,
                 rules=sandbox.faults,
                 latency_ms=config.latency_ms,
+                response_time_ms=config.response_time_ms,
                 admin_prefix=config.prefix + faults.ADMIN_PREFIX,
             )
         ],

@@ -70,7 +70,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         metavar='N',
-        help='delay every API answer by N ms',
+        help='delay every API answer by N ms after handling it (network latency)',
+    )
+    parser.add_argument(
+        '--response-time-ms',
+        type=int,
+        default=0,
+        metavar='N',
+        help='answer every API request N ms after it arrived, handling included '
+        '(a server whose response time is N ms)',
     )
     parser.add_argument(
         '--fault',
@@ -130,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
             api_version=args.api_version,
             seed=args.seed,
             latency_ms=args.latency_ms,
+            response_time_ms=args.response_time_ms,
             prefix=args.prefix,
             projects=args.projects,
             **tokens,

@@ -32,7 +32,11 @@ class SandboxConfig:
         admin_token: Bearer token with every permission.
         readonly_token: Bearer token with read permissions only.
         seed: Name of the data set loaded into an empty database.
-        latency_ms: Delay added to the answer of every API request.
+        latency_ms: Delay added to the answer of every API request, after
+            it was handled: a network's latency.
+        response_time_ms: How long after its arrival the answer of every
+            API request leaves (handling included, unless it takes
+            longer): a server whose response time is this.
         prefix: Path the API is mounted under (e.g. `/api`), or `''`;
             `/openapi.json` stays at the root, as on the real server.
         projects: With the `demo` seed, how many projects the demo
@@ -44,6 +48,7 @@ class SandboxConfig:
     readonly_token: str = dataclasses.field(default_factory=new_api_key)
     seed: str = 'demo'
     latency_ms: int = 0
+    response_time_ms: int = 0
     prefix: str = ''
     projects: int | None = None
 
@@ -55,6 +60,8 @@ class SandboxConfig:
             )
         if self.latency_ms < 0:
             raise ValueError('latency_ms must not be negative')
+        if self.response_time_ms < 0:
+            raise ValueError('response_time_ms must not be negative')
         seed_data.check_projects(self.seed, self.projects)
         if self.prefix and (
             not self.prefix.startswith('/')
@@ -70,7 +77,8 @@ class SandboxConfig:
         # Tokens stay out of reprs and logs.
         return (
             f'SandboxConfig(api_version={self.api_version!r}, seed={self.seed!r}, '
-            f'latency_ms={self.latency_ms!r}, prefix={self.prefix!r}, '
+            f'latency_ms={self.latency_ms!r}, '
+            f'response_time_ms={self.response_time_ms!r}, prefix={self.prefix!r}, '
             f'projects={self.projects!r})'
         )
 

@@ -154,6 +154,7 @@ def start_sandbox(
     seed: str = 'demo',
     api_version: str = versions.DEFAULT_LINE,
     latency_ms: int = 0,
+    response_time_ms: int = 0,
     db_path: str | os.PathLike[str] | None = None,
     faults: abc.Iterable[abc.Mapping[str, object]] = (),
     token: str | None = None,
@@ -167,7 +168,9 @@ def start_sandbox(
         seed: `demo` or `empty`, for a new database.
         api_version: The API line to emulate: `2.11`, `2.16` (the
             default), `2.30` or `2.41`.
-        latency_ms: Delay added to every API answer.
+        latency_ms: Delay added to every API answer after handling it.
+        response_time_ms: Answer every API request this long after it
+            arrived, handling included.
         db_path: Keep the data in this SQLite file.
         faults: Fault rules active from the start.
         token: The admin token; random when omitted.
@@ -195,6 +198,8 @@ def start_sandbox(
         api_version,
         '--latency-ms',
         str(latency_ms),
+        '--response-time-ms',
+        str(response_time_ms),
     ]
     if db_path is not None:
         command += ['--db', os.fspath(db_path)]

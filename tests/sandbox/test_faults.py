@@ -165,3 +165,31 @@ async def test_latency_and_faults_from_the_command_line(
         assert (await client.get('/users/me')).status_code == 504
         assert (await client.get('/users/me')).status_code == 200
         assert time.perf_counter() - started >= 0.3
+
+
+@pytest.mark.parametrize(
+    ('options', 'least', 'most'),
+    [
+        # A network's latency comes on top of the time the server took.
+        ({'latency_ms': 200}, 0.35, 10.0),
+        # A response time includes it: the answer is due 200 ms after arrival.
+        ({'response_time_ms': 200}, 0.2, 0.33),
+    ],
+)
+async def test_response_time_counts_from_arrival_and_latency_after_handling(
+    imbi_sandbox_factory: object,
+    options: dict[str, int],
+    least: float,
+    most: float,
+) -> None:
+    assert callable(imbi_sandbox_factory)
+    # The server takes 150 ms to handle each /users/me.
+    slow = {'path': '/users/me', 'action': 'delay', 'delay_ms': 150}
+    sandbox: SandboxProcess = imbi_sandbox_factory(faults=[slow], **options)
+    headers = {'authorization': f'Bearer {sandbox.token}'}
+    async with httpx.AsyncClient(base_url=sandbox.base_url, headers=headers) as client:
+        await client.get('/openapi.json')  # connected, and the app warmed up
+        started = time.perf_counter()
+        assert (await client.get('/users/me')).status_code == 200
+        took = time.perf_counter() - started
+    assert least <= took <= most
