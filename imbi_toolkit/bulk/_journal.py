@@ -15,7 +15,7 @@ loop, stalled every worker for that long). For patches whose check on a
 rerun is a mere read (`Operation.journal_ahead`), the runner writes the
 `started` lines a few projects ahead of the workers, so that their fsync is
 over before the request is due. A `result` line is only buffered: the next
-`started` line or commit, or `close`, writes it out; if the process or the
+commit or `close` writes it out; if the process or the
 machine dies before that, the project's `started` line is still on disk,
 so a rerun checks the server before writing for it again.
 
@@ -42,6 +42,7 @@ import os
 import pathlib
 import re
 import socket
+import threading
 import typing
 
 from imbi_toolkit.api import _redaction as redaction
@@ -111,9 +112,19 @@ class Journal:
         self.entries: dict[str, Entry] = {}
         created = not self.path.exists()
         self._file: io.BufferedRandom = self.path.open('a+b')
-        # Lines handed to the kernel, and how many of them are on disk.
+        # Lines written (to the kernel, or waiting in `_pending`), and how
+        # many of them are on disk.
         self._written = 0
         self._synced = 0
+        # Lines not yet handed to the kernel. The thread that fsyncs writes
+        # them out first: a write() to the file while an fsync of it runs
+        # (or its pages are being written back) waits for the disk, and in
+        # the event loop's thread that stalled every worker. Adding a line
+        # only takes `_pending_lock`, held for no I/O; `_write_lock` keeps
+        # the batches in order while one is written.
+        self._pending: list[bytes] = []
+        self._pending_lock = threading.Lock()
+        self._write_lock = threading.Lock()
         # The fsync under way in a thread (see `commit`), on a descriptor
         # opened on its own: not a dup, which would share the lock and hold
         # it past `close`.
@@ -369,17 +380,36 @@ class Journal:
         self._syncing.add_done_callback(_retrieve)
 
     async def _sync_in_thread(self) -> None:
-        self._file.flush()  # lines buffered by `result(..., durable=False)`
-        covered = self._written
         try:
             if self._sync_fd < 0:
                 self._sync_fd = os.open(self.path, os.O_RDONLY)
-            await asyncio.get_running_loop().run_in_executor(
-                None, os.fsync, self._sync_fd
+            covered = await asyncio.get_running_loop().run_in_executor(
+                None, self._write_out_and_fsync, self._sync_fd
             )
             self._synced = max(self._synced, covered)
         finally:
             self._syncing = None
+
+    def _write_out_and_fsync(self, fd: int) -> int:
+        """Write the pending lines and fsync them (in a thread of its own).
+
+        Returns:
+            How many lines are on disk when it returns.
+        """
+        covered = self._write_out()
+        os.fsync(fd)
+        return covered
+
+    def _write_out(self) -> int:
+        """Hand the pending lines to the kernel; return how many lines were."""
+        with self._write_lock:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+                covered = self._written
+            if batch and not self._file.closed:
+                self._file.write(b''.join(batch))
+                self._file.flush()
+            return covered
 
     def result(
         self,
@@ -424,16 +454,18 @@ class Journal:
         self._sync()
 
     def _write(self, record: dict[str, typing.Any], *, flush: bool = True) -> int:
-        self._file.write((_ENCODER.encode(record) + '\n').encode())
-        self._written += 1
+        line = (_ENCODER.encode(record) + '\n').encode()
+        with self._pending_lock:
+            self._pending.append(line)
+            self._written += 1
+            position = self._written
         if flush:  # in the kernel: a crash of this process loses nothing
-            self._file.flush()
-        return self._written
+            self._write_out()
+        return position
 
     def _sync(self) -> None:
         if self._synced < self._written:
-            self._file.flush()
-            covered = self._written
+            covered = self._write_out()
             os.fsync(self._file.fileno())
             self._synced = max(self._synced, covered)
 

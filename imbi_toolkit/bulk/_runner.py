@@ -27,8 +27,11 @@ DEFAULT_CONCURRENCY = 10
 # How far ahead of the workers (in projects, per worker) `started` lines are
 # journaled for operations that allow it (`Operation.journal_ahead`): their
 # fsync then runs while the requests before them are in flight, instead of
-# in front of each request. After a crash, these projects are checked on
-# the server before anything is sent for them.
+# in front of each request. The lines are written a window at a time when
+# fewer than a window are left, so one fsync covers a window of projects
+# (one per project kept an fsync running all the time, and its thread
+# took CPU from the event loop). After a crash, these projects are checked
+# on the server before anything is sent for them.
 _AHEAD_PER_WORKER = 2
 
 TargetLike = Target | tuple[str, str] | tuple[str, str, str]
@@ -158,9 +161,11 @@ async def run(
         if wrote:
             book.commit_soon()
 
+    window = _AHEAD_PER_WORKER * concurrency
+
     async def work(index: int, project: Target) -> None:
-        if book is not None:
-            write_ahead(book, index + 1 + _AHEAD_PER_WORKER * concurrency)
+        if book is not None and scanned <= index + window:
+            write_ahead(book, index + 1 + 2 * window)
         result = await _apply_one(toolkit, operation, project, book, ahead)
         if book is not None and result.status != 'skipped':
             # Not waited for: the next commit makes it durable, and until
