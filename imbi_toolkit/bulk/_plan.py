@@ -590,7 +590,7 @@ async def plan(
         description = description or what.describe()
     elif isinstance(what, Operation):
         raise TypeError(
-            f'a {type(what).__name__} cannot be planned: plan a JSON Patch or an '
+            f'{type(what).__name__} cannot be planned: plan a JSON Patch or an '
             'edit function (not an ApplyPatch), a CreateRelease or a '
             'RecordDeployment'
         )
