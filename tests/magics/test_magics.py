@@ -476,14 +476,26 @@ def test_plan_a_release_then_its_deployment_and_apply_them(
 @pytest.mark.parametrize(
     ('line', 'cell', 'message'),
     [
-        ('plan x --release v1.0.0', '[]', 'takes no cell body'),
-        ('plan x --deploy production --tag v1.0.0', None, '--deploy needs --status'),
-        ('plan x --deploy production --status success', None, '--tag TAG or'),
-        ('plan x --release v1.0.0 --deploy production', None, 'not both'),
-        ('plan x --release v1.0.0 --tag v1.0.0', None, r'the tag is --release TAG'),
-        ('plan x --release v1.0.0 --status success', None, 'do not go with --release'),
-        ('plan x --status success', '[]', 'go with %imbi plan VAR --release'),
-        ('plan x', None, 'plan takes a cell'),
+        ('plan unplanned --release v1.0.0', '[]', 'takes no cell body'),
+        (
+            'plan unplanned --deploy production --tag v1.0.0',
+            None,
+            '--deploy needs --status',
+        ),
+        ('plan unplanned --deploy production --status success', None, '--tag TAG or'),
+        ('plan unplanned --release v1.0.0 --deploy production', None, 'not both'),
+        (
+            'plan unplanned --release v1.0.0 --tag v1.0.0',
+            None,
+            r'the tag is --release TAG',
+        ),
+        (
+            'plan unplanned --release v1.0.0 --status success',
+            None,
+            'do not go with --release',
+        ),
+        ('plan unplanned --status success', '[]', 'go with %imbi plan VAR --release'),
+        ('plan unplanned', None, 'plan takes a cell'),
     ],
 )
 def test_plan_lines_that_mix_forms_say_how(
@@ -491,7 +503,7 @@ def test_plan_lines_that_mix_forms_say_how(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         run(ip, line, cell)
-    assert 'x' not in ip.user_ns
+    assert 'unplanned' not in ip.user_ns
 
 
 def test_an_unknown_type_or_team_is_named_not_an_empty_table(
