@@ -297,18 +297,23 @@ class Toolkit:
         """
         manager = self._ready or await self._prepare()
         client = self.client
-        # Skipping a hook nobody implements saves a coroutine per request.
-        if manager.implementations('imbi_before_release_create'):
-            sent = await self.prepare_release(org_slug, project_id, body)
-        else:
-            sent = _release_body(dict(body))
-        if exactly:
-            await self._check_planned_release(org_slug, project_id, body, sent)
         kwargs: dict[str, object] = {
             'client': client,
             'org_slug': org_slug,
             'project_id': project_id,
+            'body': dict(body),
         }
+        # `prepare_release`, inlined (keep the two alike): calling it added
+        # ~0.8 us of CPU a release with 10 plugins in two bench_plugins runs
+        # (10.3/13.4 -> 11.3/14.1 us), close to that benchmark's 2 % goal.
+        # Skipping a hook nobody implements saves a coroutine per request.
+        if manager.implementations('imbi_before_release_create'):
+            await calling.call_chain(
+                manager, 'imbi_before_release_create', kwargs, 'body', dict
+            )
+        sent = _release_body(typing.cast(JSONObject, kwargs.pop('body')))
+        if exactly:
+            await self._check_planned_release(org_slug, project_id, body, sent)
         # errors.translate(), inlined: its generator costs ~1 µs per request.
         try:
             response = await client.create_release(org_slug, project_id, sent)
