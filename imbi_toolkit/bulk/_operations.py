@@ -19,7 +19,7 @@ from collections import abc as cabc
 from imbi_toolkit.api import _paths as paths
 from imbi_toolkit.api import errors
 from imbi_toolkit.bulk._results import Result, Status, Target
-from imbi_toolkit.operations import PatchChangedError
+from imbi_toolkit.operations import PlanChangedError
 from imbi_toolkit.patching import validate
 from imbi_toolkit.plugins.errors import PluginError, RefusedError
 from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
@@ -80,7 +80,7 @@ class Operation(abc.ABC):
 
 def _failed(target: Target, error: Exception, *, in_doubt: bool = False) -> Result:
     """The result of a write that raised: refused, conflict or failed."""
-    if isinstance(error, RefusedError | PatchChangedError):
+    if isinstance(error, RefusedError | PlanChangedError):
         return Result(target, 'refused', str(error))
     status = error.status if isinstance(error, errors.ImbiStatusError) else None
     kind: Status = 'failed'
@@ -97,7 +97,7 @@ def _failed(target: Target, error: Exception, *, in_doubt: bool = False) -> Resu
 
 
 # What a write through the toolkit may raise that concerns one project only.
-_PROJECT_ERRORS = (errors.ImbiError, PluginError, PatchChangedError, ValueError)
+_PROJECT_ERRORS = (errors.ImbiError, PluginError, PlanChangedError, ValueError)
 
 
 class ApplyPatch(Operation):
@@ -229,8 +229,16 @@ class CreateRelease(Operation):
 
     def __init__(self, body: cabc.Mapping[str, object]) -> None:
         self.body = dict(body)
+        self.exactly = False
         if not self.body.get('committish') and not self.body.get('tag'):
             raise ValueError('a release needs a committish or a tag (or both)')
+
+    @classmethod
+    def _planned(cls, body: JSONObject) -> CreateRelease:
+        """A plan's release, sent exactly (see `Toolkit.ensure_release`)."""
+        operation = cls(body)
+        operation.exactly = True
+        return operation
 
     def spec(self) -> JSONObject:
         return {'body': self.body}
@@ -243,7 +251,7 @@ class CreateRelease(Operation):
         await started({})
         try:
             outcome = await toolkit.ensure_release(
-                target.org_slug, target.project_id, self.body
+                target.org_slug, target.project_id, self.body, exactly=self.exactly
             )
         except _PROJECT_ERRORS as error:
             return _failed(target, error)
@@ -301,6 +309,38 @@ class RecordDeployment(Operation):
         self.note = note
         self.external_run_id = external_run_id
         self.external_run_url = external_run_url
+        # Set for a plan's deployment (`_planned`): what was planned.
+        self._event: JSONObject | None = None
+        self._release_id: str | None = None
+        self._events: int | None = None
+
+    @classmethod
+    def _planned(
+        cls,
+        env_slug: str,
+        event: JSONObject,
+        *,
+        release_id: str,
+        events: int,
+        tag: str | None = None,
+        committish: str | None = None,
+    ) -> RecordDeployment:
+        """A plan's deployment: ``event`` sent exactly to ``release_id``.
+
+        It is sent only while the edge still has the ``events`` events it
+        had when planned; otherwise the project is reported as a conflict.
+        """
+        operation = cls(
+            env_slug,
+            status=str(event.get('status')),
+            # They name the release; the planned id is where the event goes.
+            tag=tag,
+            committish=committish,
+        )
+        operation._event = event
+        operation._release_id = release_id
+        operation._events = events
+        return operation
 
     def spec(self) -> JSONObject:
         spec: JSONObject = {
@@ -323,6 +363,8 @@ class RecordDeployment(Operation):
         )
 
     def _body(self) -> JSONObject:
+        if self._event is not None:
+            return dict(self._event)
         body: JSONObject = {'status': self.status}
         for name in ('note', 'external_run_id', 'external_run_url'):
             value = getattr(self, name)
@@ -333,7 +375,7 @@ class RecordDeployment(Operation):
     async def apply(self, toolkit: Toolkit, target: Target, started: Started) -> Result:
         org_slug, project_id = target.org_slug, target.project_id
         try:
-            release_id = await toolkit.resolve_release_id(
+            release_id = self._release_id or await toolkit.resolve_release_id(
                 org_slug, project_id, tag=self.tag, committish=self.committish
             )
             before = await toolkit.deployment_count(
@@ -341,11 +383,26 @@ class RecordDeployment(Operation):
             )
         except _PROJECT_ERRORS as error:
             return _failed(target, error)
+        if self._events is not None and before != self._events:
+            # A planned event's guard: somebody deployed (or deleted events)
+            # since planning; sending it now would record what nobody reviewed.
+            return Result(
+                target,
+                'conflict',
+                f'deployed since it was planned: release {release_id} has '
+                f'{before} event(s) in {self.env_slug}, the plan expected '
+                f'{self._events}; nothing was sent (plan it again)',
+            )
         data = {'release_id': release_id, 'events_before': before}
         await started(data)
         try:
             await toolkit.record_deployment(
-                org_slug, project_id, self.env_slug, self._body(), release_id=release_id
+                org_slug,
+                project_id,
+                self.env_slug,
+                self._body(),
+                release_id=release_id,
+                exactly=self._event is not None,
             )
         except errors.ImbiTransportError as error:
             if error.sent is False:

@@ -38,8 +38,12 @@ server without --send; every change is previewed first.
                  [--filter FIELD:OP[:VALUE] ...] [--project PROJECT ...]
                  [--description TEXT]   (cell: a JSON Patch, or a Python
         expression giving one or a function that edits each project)
+  %imbi plan VAR --release TAG [--committish SHA] [--title TITLE]
+                 [selection as above] [--description TEXT]
+  %imbi plan VAR --deploy ENV (--tag TAG | --committish SHA) --status STATUS
+                 [--note TEXT] [--external-run-id ID] [selection as above]
   %imbi apply PLAN [--send] [--journal FILE] [-o VAR]   (PLAN: a variable
-        filled by %%imbi plan, or a plan file saved with plan.save(...))
+        filled by %imbi plan, or a plan file saved with plan.save(...))
   %imbi history [-o VAR]
   %imbi undo [N] [--send] [-o VAR]
   %imbi release PROJECT (--committish SHA | --tag TAG) [--title TITLE]
@@ -192,8 +196,9 @@ def build_parser() -> Parser:
 
     plan = commands.add_parser(
         'plan',
-        help='%%%%imbi plan VAR: plan a change to many projects (nothing sent); '
-        'the cell gives a JSON Patch or a function that edits each project',
+        help='plan a change to many projects (nothing sent): %%%%imbi plan VAR '
+        'with a JSON Patch or an edit function in the cell, or %%imbi plan VAR '
+        '--release TAG / --deploy ENV for a release or a deployment',
     )
     plan.add_argument('variable', metavar='VAR', type=_variable)
     _selection(plan)
@@ -205,15 +210,46 @@ def build_parser() -> Parser:
         help='plan for this project (repeatable) instead of a selection',
     )
     plan.add_argument('--description', default='', help='what the change is for')
+    plan.add_argument(
+        '--release',
+        metavar='TAG',
+        help='plan this release (tag) in every project, instead of a cell',
+    )
+    plan.add_argument(
+        '--deploy',
+        metavar='ENV',
+        help='plan a deployment event in this environment, instead of a cell',
+    )
+    plan.add_argument(
+        '--committish',
+        metavar='SHA',
+        help="the release's commit (--release: optional with a tag on API "
+        '2.32.3+; --deploy: names the release, instead of or with --tag)',
+    )
+    plan.add_argument('--title', help='--release: the title (default: the tag)')
+    plan.add_argument('--tag', help='--deploy: the tag of the release to deploy')
+    plan.add_argument(
+        '--status',
+        choices=DEPLOYMENT_STATUSES,
+        help='--deploy: the event status (required)',
+    )
+    plan.add_argument('--note', help='--deploy: a note stored with each event')
+    plan.add_argument(
+        '--external-run-id',
+        help='--deploy: the CI run id (servers from API 2.18 keep one event per '
+        'run id)',
+    )
 
     apply = commands.add_parser(
-        'apply', help='review a plan, and send exactly its patches with --send'
+        'apply',
+        help='review a plan, and send exactly its patches, releases or events '
+        'with --send',
     )
     apply.add_argument(
         'plan', metavar='PLAN', help='a variable holding a plan, or a plan file'
     )
     apply.add_argument(
-        '--send', action='store_true', help='send the patches (default: review)'
+        '--send', action='store_true', help='send the writes (default: review)'
     )
     apply.add_argument(
         '--journal',

@@ -1,8 +1,9 @@
 """Tab completion for `%imbi` lines.
 
 Completes the commands and their options (read from the magic's own parser),
-project slugs and ids, environment slugs, the tags of the project named on
-the line, and the variables filled by `%imbi fetch` or `%%imbi plan`.
+project slugs and ids, environment slugs (also after `plan --deploy`),
+deployment statuses, the tags of the project named on the line, and the
+variables filled by `%imbi fetch` or `%imbi plan`.
 Listings come from the API through the magics' client and are cached for
 `CACHE_SECONDS` (60 s), so pressing Tab twice asks the server once; a
 listing that fails (not connected yet, a bad token) completes nothing rather
@@ -18,7 +19,7 @@ from collections import abc
 from IPython.core.error import TryNext, UsageError
 
 from imbi_toolkit.magics import _arguments as arguments
-from imbi_toolkit.types import JSONObject
+from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
 
 if typing.TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -36,6 +37,9 @@ _PROJECT_POSITION = {'fetch': 0, 'release': 0, 'deploy': 0}
 _PROJECT_OPTIONS = frozenset({'--project'})
 _TAG_OPTIONS = frozenset({'--tag'})
 _FILTER_OPTIONS = frozenset({'--filter'})
+# Options whose value is an environment slug, and a deployment status.
+_ENVIRONMENT_OPTIONS = frozenset({'--deploy'})
+_STATUS_OPTIONS = frozenset({'--status'})
 # The operators of `filter=field:op[:value]` (docs/imbi-api.md#filters).
 _FILTER_OPS = ('eq', 'ne', 'in', 'not_in', 'exists', 'not_exists')
 _KEYS = ('%imbi', '%%imbi')
@@ -76,6 +80,10 @@ class Completer:
             return self._projects()
         if previous in _FILTER_OPTIONS:
             return self._filters(current)
+        if previous in _ENVIRONMENT_OPTIONS:
+            return self._environments()
+        if previous in _STATUS_OPTIONS:
+            return list(DEPLOYMENT_STATUSES)
         positionals = [w for w in rest[:-1] if not w.startswith('-')]
         # A positional directly after an option taking a value is its value.
         position = len(positionals)

@@ -17,7 +17,7 @@ from imbi_toolkit.magics import _errors as errors
 from imbi_toolkit.magics import _session as session
 from imbi_toolkit.magics import _snapshots as snapshots
 from imbi_toolkit.magics._errors import UsageError
-from imbi_toolkit.types import JSONObject
+from imbi_toolkit.types import DEPLOYMENT_STATUSES, JSONObject
 
 if typing.TYPE_CHECKING:
     import argparse
@@ -495,12 +495,9 @@ class ImbiMagics(Magics):
     ) -> tuple[object, object]:
         from imbi_toolkit import bulk
 
-        if cell is None:
-            raise UsageError(
-                'plan is a cell magic: %%imbi plan VAR [selection], with a JSON '
-                'Patch or a function that edits each project in the cell'
-            )
-        edit = _edit_from_cell(cell, self._user_ns())
+        what = _planned_write(args, cell)
+        if what is None:
+            what = _edit_from_cell(typing.cast(str, cell), self._user_ns())
         if args.project:
             org_slug = self._org(args.org)
             targets = [
@@ -514,7 +511,7 @@ class ImbiMagics(Magics):
             raise UsageError('the selection has no project: nothing to plan')
         planned = self._call(
             lambda tk: bulk.plan(
-                tk, edit, targets, description=args.description, progress=False
+                tk, what, targets, description=args.description, progress=False
             )
         )
         self._user_ns()[args.variable] = planned
@@ -620,6 +617,84 @@ class ImbiMagics(Magics):
             title=f'{len(rows)} plugin{"" if len(rows) == 1 else "s"}',
         )
         return table, table
+
+
+# The `plan` options of each line form, by name (as the line spells them).
+_RELEASE_OPTIONS = ('committish', 'title')
+_DEPLOY_OPTIONS = ('tag', 'committish', 'status', 'note', 'external_run_id')
+
+
+def _option(name: str) -> str:
+    return '--' + name.replace('_', '-')
+
+
+def _planned_write(args: argparse.Namespace, cell: str | None) -> typing.Any:
+    """The release or deployment a `%imbi plan` line asks for; `None` for a cell.
+
+    Raises:
+        UsageError: When the line mixes the forms, or lacks what one needs.
+    """
+    from imbi_toolkit import bulk
+
+    if args.release and args.deploy:
+        raise UsageError('give --release TAG or --deploy ENV, not both: plan one')
+    form = '--release' if args.release else '--deploy' if args.deploy else None
+    if form is None:
+        given = [
+            _option(n)
+            for n in dict.fromkeys((*_RELEASE_OPTIONS, *_DEPLOY_OPTIONS))
+            if getattr(args, n)
+        ]
+        if given:
+            raise UsageError(
+                f'{", ".join(given)} go with %imbi plan VAR --release TAG or '
+                '--deploy ENV (a %%imbi plan cell gives a patch)'
+            )
+        if cell is None:
+            raise UsageError(
+                'plan takes a cell (%%imbi plan VAR [selection], with a JSON Patch '
+                'or a function that edits each project) or a line with '
+                '--release TAG or --deploy ENV'
+            )
+        return None
+    if cell is not None:
+        raise UsageError(
+            f'%%imbi plan {form} takes no cell body: use the line form %imbi plan '
+            f'VAR {form} ... (a cell plans a patch)'
+        )
+    allowed = _RELEASE_OPTIONS if args.release else _DEPLOY_OPTIONS
+    stray = [
+        _option(n)
+        for n in dict.fromkeys((*_RELEASE_OPTIONS, *_DEPLOY_OPTIONS))
+        if getattr(args, n) and n not in allowed
+    ]
+    if stray:
+        hint = ' (the tag is --release TAG)' if '--tag' in stray else ''
+        raise UsageError(f'{", ".join(stray)} do not go with {form}{hint}')
+    try:
+        if args.release:
+            return bulk.CreateRelease(
+                {'tag': args.release, **_given(args, *_RELEASE_OPTIONS)}
+            )
+        if not args.status:
+            raise UsageError(
+                '--deploy needs --status STATUS: one of '
+                + ', '.join(DEPLOYMENT_STATUSES)
+            )
+        if not args.tag and not args.committish:
+            raise UsageError(
+                '--deploy needs the release: --tag TAG or --committish SHA'
+            )
+        return bulk.RecordDeployment(
+            args.deploy,
+            status=args.status,
+            tag=args.tag,
+            committish=args.committish,
+            note=args.note,
+            external_run_id=args.external_run_id,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _given(args: argparse.Namespace, *names: str) -> dict[str, object]:

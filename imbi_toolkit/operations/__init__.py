@@ -12,6 +12,7 @@ from imbi_toolkit.operations._history import History, HistoryEntry, NotUndoableE
 from imbi_toolkit.operations._toolkit import (
     Identity,
     PatchChangedError,
+    PlanChangedError,
     ReleaseOutcome,
     Toolkit,
 )
@@ -22,6 +23,7 @@ __all__ = [
     'Identity',
     'NotUndoableError',
     'PatchChangedError',
+    'PlanChangedError',
     'ReleaseOutcome',
     'Toolkit',
 ]

@@ -54,6 +54,17 @@ def test_projects_environments_and_tags_from_the_api(
     assert complete(ip, '%imbi diff pro') == ['project']
 
 
+def test_plan_lines_complete_their_release_and_deploy_options(
+    ip: InteractiveShell,
+) -> None:
+    options = set(complete(ip, '%imbi plan rollout --'))
+    assert {'--release', '--deploy', '--status', '--tag', '--committish'} <= options
+    assert complete(ip, '%imbi plan rollout --deploy prod') == ['production']
+    assert complete(ip, '%imbi plan rollout --deploy production --status su') == [
+        'success'
+    ]
+
+
 def test_listings_are_cached(ip: InteractiveShell) -> None:
     magics = typing.cast(typing.Any, ip.magics_manager.registry['ImbiMagics'])
     calls: list[str] = []

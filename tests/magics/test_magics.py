@@ -415,13 +415,95 @@ def test_plan_cell_with_a_function_and_bad_plans(ip: InteractiveShell) -> None:
         'path': '/links/runbook',
         'value': 'https://runbooks.example.com',
     } in change.patch
-    with pytest.raises(UsageError, match='plan is a cell magic'):
+    with pytest.raises(UsageError, match='plan takes a cell'):
         run(ip, 'plan nothing')
     with pytest.raises(UsageError, match=r"no plan 'nowhere\.json'"):
         run(ip, 'apply nowhere.json --send')
     ip.user_ns['number'] = 3
     with pytest.raises(UsageError, match='holds a int, not a plan'):
         run(ip, 'apply number')
+
+
+def test_plan_a_release_then_its_deployment_and_apply_them(
+    ip: InteractiveShell, tmp_path: typing.Any
+) -> None:
+    # The installed plugins run (semver checks the tag and commit).
+    planned = run(
+        ip,
+        'plan rel --release v9.9.9 --committish ABC1234 --title "Nine" '
+        '--search billing',
+    )
+    assert ip.user_ns['rel'] is planned
+    assert planned.counts()['change'] >= 1
+    for change in planned.changes:
+        assert change.kind == 'release'
+        assert change.request['committish'] == 'abc1234'  # what semver made of it
+        assert change.request['title'] == 'Nine'
+    assert 'create release v9.9.9 (abc1234)' in str(planned)
+    path = tmp_path / 'rel.plan.json'
+    planned.save(path)
+
+    # No release yet, so nothing to deploy: the plan says so, and sends nothing.
+    early = run(
+        ip,
+        'plan dep --deploy production --tag v9.9.9 --status success --search billing',
+    )
+    assert early.counts()['failed'] == len(early) == len(planned)
+    assert 'create the release first' in early[0].note
+    assert repr(run(ip, 'apply dep --send')) == (
+        'The plan changes no project: nothing to send'
+    )
+
+    results = run(ip, f'apply {path} --send -o released')
+    assert results.succeeded and len(results) == len(planned.changes)
+    assert ip.user_ns['released'] is results
+
+    deploy = run(
+        ip,
+        'plan dep --deploy production --tag v9.9.9 --status success '
+        '--note "rollout" --search billing',
+    )
+    assert deploy.counts()['change'] == len(planned.changes)
+    assert 'deploy v9.9.9 to production (success)' in str(deploy)
+    assert deploy[0].expects == {'events': 0}
+    deployed = run(ip, 'apply dep --send')
+    assert [r.status for r in deployed] == ['ok'] * len(deploy.changes)
+    again = run(ip, 'apply dep --send')  # the edges moved on: nothing twice
+    assert {r.status for r in again} == {'conflict'}
+    assert 'deployed since it was planned' in again[0].detail
+
+
+@pytest.mark.parametrize(
+    ('line', 'cell', 'message'),
+    [
+        ('plan unplanned --release v1.0.0', '[]', 'takes no cell body'),
+        (
+            'plan unplanned --deploy production --tag v1.0.0',
+            None,
+            '--deploy needs --status',
+        ),
+        ('plan unplanned --deploy production --status success', None, '--tag TAG or'),
+        ('plan unplanned --release v1.0.0 --deploy production', None, 'not both'),
+        (
+            'plan unplanned --release v1.0.0 --tag v1.0.0',
+            None,
+            r'the tag is --release TAG',
+        ),
+        (
+            'plan unplanned --release v1.0.0 --status success',
+            None,
+            'do not go with --release',
+        ),
+        ('plan unplanned --status success', '[]', 'go with %imbi plan VAR --release'),
+        ('plan unplanned', None, 'plan takes a cell'),
+    ],
+)
+def test_plan_lines_that_mix_forms_say_how(
+    ip: InteractiveShell, line: str, cell: str | None, message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        run(ip, line, cell)
+    assert 'unplanned' not in ip.user_ns
 
 
 def test_an_unknown_type_or_team_is_named_not_an_empty_table(

@@ -32,6 +32,9 @@ EXPECTED = {
         "'skipped':",
         'runbook: None',
         'undoing',
+        'release v2.0.0: 9 ok\n',
+        'deploy v2.0.0 to staging (success) | expects 0 events in staging',
+        'deploy v2.0.0 to staging (success): 9 ok\n',
     ],
     'plugins.ipynb': [
         "'Release 3.1.0 (titled by a plugin)'",

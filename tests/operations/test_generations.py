@@ -14,6 +14,7 @@ import pytest
 
 from imbi_toolkit import Toolkit
 from imbi_toolkit.api import RetryPolicy, errors
+from imbi_toolkit.operations import PlanChangedError
 from imbi_toolkit.plugins import PluginManager
 from imbi_toolkit.testing import API_VERSIONS
 
@@ -63,6 +64,39 @@ async def test_a_tag_of_another_commit_is_an_error_or_a_new_release(
     with pytest.raises(errors.ReleaseMismatchError) as caught:
         await toolkit.ensure_release(ORG, project, other)
     assert "'abcdef1'" in str(caught.value) and "'1234567'" in str(caught.value)
+
+
+async def test_a_planned_release_never_takes_a_tag_of_another_commit(
+    toolkit: Toolkit,
+) -> None:
+    # Unlike a plain create above: up to 2.25 it is looked up before sending.
+    project = await _project(toolkit)
+    await toolkit.ensure_release(
+        ORG, project, {'committish': 'abcdef1', 'tag': '8.3.0'}
+    )
+    other = await toolkit.prepare_release(
+        ORG, project, {'committish': '1234567', 'tag': '8.3.0'}
+    )
+    assert other == {'committish': '1234567', 'tag': '8.3.0', 'title': '8.3.0'}
+    with pytest.raises(errors.ReleaseMismatchError, match="'1234567'"):
+        await toolkit.existing_release(ORG, project, other)
+    with pytest.raises(errors.ReleaseMismatchError, match="'abcdef1'"):
+        await toolkit.ensure_release(ORG, project, other, exactly=True)
+    listed = await toolkit.client.list_releases(ORG, project, tag='8.3.0')
+    assert [release['committish'] for release in listed] == ['abcdef1']
+
+    same = {**other, 'committish': 'abcdef1'}
+    found = await toolkit.existing_release(ORG, project, same)
+    assert found is not None and found['id'] == listed[0]['id']
+    outcome = await toolkit.ensure_release(ORG, project, same, exactly=True)
+    assert outcome.created is False and outcome.release['id'] == listed[0]['id']
+
+    # Not as prepared (the toolkit would add the title): not sent.
+    with pytest.raises(PlanChangedError, match='planned release'):
+        await toolkit.ensure_release(
+            ORG, project, {'committish': 'abcdef1', 'tag': '8.4.0'}, exactly=True
+        )
+    assert await toolkit.existing_release(ORG, project, {'tag': '8.4.0'}) is None
 
 
 async def test_a_run_id_is_recorded_once_where_the_server_deduplicates(
