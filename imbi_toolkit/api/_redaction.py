@@ -73,6 +73,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
+# Short texts known to hold nothing to mask (with the secrets known so far):
+# a bulk run's journal redacts the same few details ("patched") thousands of
+# times. Only clean texts are kept, so no secret is held here; a new secret
+# empties it, as a text clean before may hold that secret.
+_clean: set[str] = set()
+_CLEAN_MAX = 1024
+_CLEAN_TEXT_MAX = 200
 _installed = False
 _install_lock = threading.Lock()
 
@@ -87,17 +94,31 @@ def register_secret(secret: str) -> None:
     if len(secret) < 4:  # a tiny "secret" would redact ordinary words
         return
     with _secrets_lock:
-        _secrets.add(secret)
+        if secret not in _secrets:
+            _secrets.add(secret)
+            _clean.clear()
 
 
 def redact(text: str) -> str:
     """Return ``text`` with bearer tokens, URL credentials and known secrets masked."""
-    for secret in tuple(_secrets):
-        if secret in text:
-            text = text.replace(secret, REDACTED)
+    if text in _clean:
+        return text
+    secrets = tuple(_secrets)
+    masked = text
+    for secret in secrets:
+        if secret in masked:
+            masked = masked.replace(secret, REDACTED)
     for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+        masked = pattern.sub(replacement, masked)
+    if masked == text and len(text) <= _CLEAN_TEXT_MAX:
+        with _secrets_lock:
+            # Checked against the secrets known now: one registered since
+            # the check above must not find the text marked clean.
+            if len(_secrets) == len(secrets):
+                if len(_clean) >= _CLEAN_MAX:
+                    _clean.clear()
+                _clean.add(text)
+    return masked
 
 
 # Keys whose values are secrets whatever they look like: "api_token",

@@ -343,7 +343,7 @@ class Journal:
         position = self._write(
             {'type': 'started', 'key': key, 'data': data}, flush=False
         )
-        entry = self.entries.setdefault(key, Entry())
+        entry = self.entries.get(key) or self.entries.setdefault(key, Entry())
         entry.started = data
         return position
 
@@ -443,7 +443,7 @@ class Journal:
         )
         if durable:
             self._sync()
-        entry = self.entries.setdefault(key, Entry())
+        entry = self.entries.get(key) or self.entries.setdefault(key, Entry())
         entry.status = status
         if not in_doubt:
             entry.started = None

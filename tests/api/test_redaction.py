@@ -71,3 +71,15 @@ def test_filter_attached_to_known_loggers() -> None:
 def test_short_secrets_are_ignored() -> None:
     redaction.register_secret('ab')
     assert redaction.redact('abc lab') == 'abc lab'
+
+
+def test_a_text_found_clean_is_masked_once_its_secret_is_registered() -> None:
+    # Clean texts are remembered (the journal redacts "patched" thousands of
+    # times); a secret registered later must still be masked in them.
+    secret = 'late-registered-s3cr3t-value'
+    text = f'the server said: {secret}'
+    assert redaction.redact(text) == text
+    assert redaction.redact(text) == text  # now from the clean-text memory
+    redaction.register_secret(secret)
+    assert secret not in redaction.redact(text)
+    assert redaction.redact(text) == f'the server said: {redaction.REDACTED}'
