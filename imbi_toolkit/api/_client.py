@@ -299,6 +299,24 @@ class Imbi(lean.LeanAsyncClient):
             retry_policy or retries.RetryPolicy(), max_retries=max_retries
         )
 
+    @property
+    def base_url(self) -> httpx.URL:
+        """The API's base URL; relative request paths are joined to it.
+
+        Assigning it checks it as the constructor does: a URL with
+        credentials (`user:password@`) is refused with `ValueError`.
+        """
+        return super().base_url
+
+    @base_url.setter
+    def base_url(self, url: httpx.URL | str) -> None:
+        base = _url(url, 'base_url')
+        del url  # may hold a password; `base`'s repr masks it
+        if base.userinfo:
+            raise ValueError(_USERINFO_REFUSED)
+        httpx.AsyncClient.base_url.fset(self, base)  # type: ignore[attr-defined]
+        self._api_version = None  # another server: read its version again
+
     @classmethod
     def from_settings(
         cls,

@@ -16,6 +16,7 @@ import pytest
 
 from imbi_toolkit.api import Imbi, Settings, errors
 from imbi_toolkit.api import _redaction as redaction
+from imbi_toolkit.sandbox import SandboxProcess
 
 from ..fakes import Script
 
@@ -238,3 +239,24 @@ def test_typed_errors_cross_a_process_pool() -> None:
     text = ''.join(traceback.format_exception(excinfo.value))
     assert '401 Unauthorized from GET http://imbi.test/organizations/' in text
     _assert_clean(text)
+
+
+@pytest.mark.parametrize(
+    'url', ['http://user:pw-s3cr3t@imbi.test/api', 'http://token-s3cr3t@imbi.test']
+)
+async def test_credentials_in_a_base_url_assigned_later_are_refused(
+    imbi_sandbox: SandboxProcess, url: str
+) -> None:
+    async with Imbi(base_url=imbi_sandbox.base_url, token=imbi_sandbox.token) as client:
+        with pytest.raises(ValueError, match='must not contain credentials') as excinfo:
+            client.base_url = url
+        assert 's3cr3t' not in str(excinfo.value)
+        # Nothing changed: requests still go to the sandbox, with the token.
+        assert str(client.base_url).rstrip('/') == imbi_sandbox.base_url.rstrip('/')
+        assert (await client.get_me())['email'] == 'admin@example.com'
+
+
+async def test_a_base_url_assigned_later_is_used(imbi_sandbox: SandboxProcess) -> None:
+    async with Imbi(base_url='http://127.0.0.1:9/', token=imbi_sandbox.token) as client:
+        client.base_url = imbi_sandbox.base_url
+        assert (await client.get_me())['email'] == 'admin@example.com'
