@@ -126,9 +126,10 @@ async def test_real_socket_trace_and_headers_leak_nothing(
         max_retries=1,
         retry_policy=FAST,
     ) as client:
-        # Imbi refuses credentials in its base URL; assigned later, httpx's
-        # basic auth and logs must still not show them.
-        client.base_url = f'http://user:{SECRET}@127.0.0.1:9/api'  # type: ignore[assignment]
+        # Imbi refuses credentials in its base URL, assigned later too.
+        with pytest.raises(ValueError, match='must not contain credentials') as late:
+            client.base_url = f'http://user:{SECRET}@127.0.0.1:9/api'
+        _assert_clean(str(late.value))
         with pytest.raises(httpx.ConnectError):
             await client.get(
                 '/organizations/',

@@ -148,7 +148,8 @@ _CLIENT = Imbi(base_url='http://imbi.test:8000/api', token='t0ken')
         lambda c: setattr(c, 'params', {'org': 'eng'}),
         lambda c: setattr(c, 'cookies', {'session': 'abc'}),
         lambda c: setattr(c, 'timeout', httpx.Timeout(1.0, connect=0.5)),
-        lambda c: setattr(c, 'base_url', 'http://user:pw@imbi.test/api'),
+        lambda c: setattr(c, 'base_url', 'http://imbi.test:8443/other'),
+        lambda c: setattr(c, 'base_url', 'http://imbi.test/api?tenant=eng'),
     ],
 )
 def test_client_settings_are_honoured(setup: typing.Any) -> None:
