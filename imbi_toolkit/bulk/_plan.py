@@ -83,6 +83,9 @@ What = Edit | CreateRelease | RecordDeployment
 PlanStatus = typing.Literal['change', 'unchanged', 'refused', 'failed']
 PlanKind = typing.Literal['patch', 'release', 'deployment']
 
+# How a status reads in a plan's summary line ("3 to change, 1 unchanged").
+_SUMMARY_WORDS = {'change': 'to change'}
+
 # How many projects a rendering lists in full (a plan may have thousands).
 _SHOWN = 50
 _DIFFS_SHOWN = 10
@@ -306,7 +309,11 @@ class Plan(abc.Sequence[PlannedChange]):
 
     def summary(self) -> str:
         """One line: the description and the projects per status."""
-        counts = ', '.join(f'{n} {status}' for status, n in self.counts().items() if n)
+        counts = ', '.join(
+            f'{n} {_SUMMARY_WORDS.get(status, status)}'
+            for status, n in self.counts().items()
+            if n
+        )
         head = f'{self.description}: ' if self.description else ''
         return f'Plan {head}{counts or "no projects"}'
 

@@ -98,7 +98,7 @@ async def test_a_release_plan_is_reviewed_saved_and_applied_exactly(
         assert change.expects == {'release': None}
 
     text = str(planned)
-    assert f'Plan release {TAG}: 3 change, 1 unchanged, 1 failed' in text
+    assert f'Plan release {TAG}: 3 to change, 1 unchanged, 1 failed' in text
     assert f'create release {TAG} ({COMMIT})' in text
     assert f'no release {TAG} yet' in text
     markdown = planned._repr_markdown_()
