@@ -56,6 +56,7 @@ from imbi_toolkit.bulk._results import Result, Results, Target
 from imbi_toolkit.bulk._runner import (
     DEFAULT_CONCURRENCY,
     TargetLike,
+    named_by_slug,
     progress_bar,
     run,
     targets_of,
@@ -626,36 +627,9 @@ async def plan(
     finally:
         bar.close()
     planned = typing.cast(list[PlannedChange], changes)
-    return Plan(await _labelled(toolkit, planned), description)
-
-
-async def _labelled(
-    toolkit: Toolkit, changes: list[PlannedChange]
-) -> list[PlannedChange]:
-    """The changes, their projects named by slug where the targets were not.
-
-    A patch's plan reads each project and names it; a release or deployment
-    does not read the project, so one slim listing per organization does.
-    """
-    orgs = {c.target.org_slug for c in changes if c.target.label is None}
-    slugs: dict[tuple[str, str], str] = {}
-    for org in sorted(orgs):
-        try:
-            by_id = await toolkit.project_slugs(org)
-        except errors.ImbiError:
-            continue  # the ids name them well enough
-        slugs.update(((org, project_id), slug) for project_id, slug in by_id.items())
-    return [
-        dataclasses.replace(
-            change,
-            target=dataclasses.replace(
-                change.target, label=slugs.get(change.target.key_pair)
-            ),
-        )
-        if change.target.label is None and change.target.key_pair in slugs
-        else change
-        for change in changes
-    ]
+    # A patch's plan reads each project and names it; a release's or a
+    # deployment's does not read it: a listing names those.
+    return Plan(await named_by_slug(toolkit, planned), description)
 
 
 async def _plan_release(

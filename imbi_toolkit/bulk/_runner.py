@@ -63,17 +63,21 @@ def targets_of(values: abc.Iterable[TargetLike]) -> list[Target]:
     return projects
 
 
-async def _labelled(toolkit: Toolkit, results: list[Result]) -> list[Result]:
-    """The results, their projects named by slug in the table where possible.
+class _Targeted(typing.Protocol):
+    @property
+    def target(self) -> Target: ...
 
-    After the run, one slim listing per organization whose targets came
-    without a label, and only when the server answered at all; a listing
-    that fails leaves the ids.
+
+_T = typing.TypeVar('_T', bound=_Targeted)
+
+
+async def named_by_slug(toolkit: Toolkit, items: list[_T]) -> list[_T]:
+    """The items (results, planned changes), their projects named by slug.
+
+    One slim listing per organization whose targets came without a label; a
+    listing that fails leaves the ids, which name the projects well enough.
     """
-    answered = any(r.http_status is not None or r.status == 'ok' for r in results)
-    orgs = {r.target.org_slug for r in results if r.target.label is None}
-    if not answered or not orgs:
-        return results
+    orgs = {item.target.org_slug for item in items if item.target.label is None}
     slugs: dict[tuple[str, str], str] = {}
     for org in sorted(orgs):
         try:
@@ -81,17 +85,29 @@ async def _labelled(toolkit: Toolkit, results: list[Result]) -> list[Result]:
         except errors.ImbiError:
             continue
         slugs.update(((org, project_id), slug) for project_id, slug in by_id.items())
+    if not slugs:
+        return items
     return [
-        dataclasses.replace(
-            result,
-            target=dataclasses.replace(
-                result.target, label=slugs.get(result.target.key_pair)
+        typing.cast(
+            _T,
+            dataclasses.replace(
+                typing.cast(typing.Any, item),
+                target=dataclasses.replace(
+                    item.target, label=slugs[item.target.key_pair]
+                ),
             ),
         )
-        if result.target.label is None
-        else result
-        for result in results
+        if item.target.label is None and item.target.key_pair in slugs
+        else item
+        for item in items
     ]
+
+
+async def _labelled(toolkit: Toolkit, results: list[Result]) -> list[Result]:
+    """The results, named by slug after the run, if the server answered at all."""
+    if not any(r.http_status is not None or r.status == 'ok' for r in results):
+        return results
+    return await named_by_slug(toolkit, results)
 
 
 async def run(

@@ -203,18 +203,24 @@ class Toolkit:
             RefusedError: When a plugin refused the release.
             PluginHookError: When a plugin failed.
         """
+        prepared = await self._before(
+            'imbi_before_release_create',
+            body,
+            org_slug=org_slug,
+            project_id=project_id,
+        )
+        return _release_body(prepared)
+
+    async def _before(
+        self, hook: str, body: abc.Mapping[str, object], **context: object
+    ) -> JSONObject:
+        """Run a `before` hook that may change or refuse ``body``; the result."""
         manager = self._ready or await self._prepare()
-        kwargs: dict[str, object] = {
-            'client': self.client,
-            'org_slug': org_slug,
-            'project_id': project_id,
-            'body': dict(body),
-        }
-        if manager.implementations('imbi_before_release_create'):
-            await calling.call_chain(
-                manager, 'imbi_before_release_create', kwargs, 'body', dict
-            )
-        return _release_body(typing.cast(JSONObject, kwargs['body']))
+        kwargs: dict[str, object] = {'client': self.client, **context}
+        kwargs['body'] = dict(body)
+        if manager.implementations(hook):
+            await calling.call_chain(manager, hook, kwargs, 'body', dict)
+        return typing.cast(JSONObject, kwargs['body'])
 
     async def existing_release(
         self,
@@ -562,20 +568,15 @@ class Toolkit:
             RefusedError: When a plugin refused the event.
             PluginHookError: When a plugin failed.
         """
-        manager = self._ready or await self._prepare()
-        kwargs: dict[str, object] = {
-            'client': self.client,
-            'org_slug': org_slug,
-            'project_id': project_id,
-            'release_id': release_id,
-            'env_slug': env_slug,
-            'body': dict(body),
-        }
-        if manager.implementations('imbi_before_deployment_event'):
-            await calling.call_chain(
-                manager, 'imbi_before_deployment_event', kwargs, 'body', dict
-            )
-        return _checked_event(typing.cast(JSONObject, kwargs['body']))
+        prepared = await self._before(
+            'imbi_before_deployment_event',
+            body,
+            org_slug=org_slug,
+            project_id=project_id,
+            release_id=release_id,
+            env_slug=env_slug,
+        )
+        return _checked_event(prepared)
 
     async def _deduplicates_run_ids(self) -> bool:
         version = await self.client.api_version()

@@ -24,12 +24,6 @@ def manager(monkeypatch: pytest.MonkeyPatch) -> PluginManager:
     return manager
 
 
-@pytest.fixture
-async def client(imbi_sandbox: typing.Any) -> typing.Any:
-    async with imbi_sandbox.client() as client:
-        yield client
-
-
 async def _projects(client: typing.Any, count: int) -> list[dict[str, typing.Any]]:
     listing = await client.list_projects(ORG, {'slim': 'true'})
     return sorted(listing, key=lambda project: project['slug'])[:count]

@@ -21,12 +21,6 @@ TEXT = 'Owned by the platform team'
 
 
 @pytest.fixture
-async def client(imbi_sandbox: typing.Any) -> typing.Any:
-    async with imbi_sandbox.client() as client:
-        yield client
-
-
-@pytest.fixture
 def toolkit(client: typing.Any) -> Toolkit:
     return Toolkit(client, plugin_manager=PluginManager(), history=History())
 

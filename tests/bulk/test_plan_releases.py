@@ -25,12 +25,6 @@ both_lines = pytest.mark.parametrize('imbi_api_version', ['2.41', '2.16'])
 
 
 @pytest.fixture
-async def client(imbi_sandbox: typing.Any) -> typing.Any:
-    async with imbi_sandbox.client() as client:
-        yield client
-
-
-@pytest.fixture
 def toolkit(client: typing.Any) -> Toolkit:
     return Toolkit(client, plugin_manager=PluginManager())
 
