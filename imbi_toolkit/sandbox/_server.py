@@ -127,7 +127,10 @@ def serve(
             settings['IMBI_SANDBOX_DB'] = db_path
         # Always last: readers wait for it to know the announcement is whole.
         settings['IMBI_SANDBOX_API_VERSION'] = config.api_version
-        asyncio.run(_run(server, sock, lambda: announce(settings)))
+        # The event loop uvicorn itself would run (uvloop when installed),
+        # as `uvicorn.run` does.
+        with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+            runner.run(_run(server, sock, lambda: announce(settings)))
     finally:
         data.close()
 
