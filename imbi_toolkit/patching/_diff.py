@@ -7,7 +7,8 @@ from collections import abc
 
 from imbi_toolkit.patching import _document as imbi_document
 from imbi_toolkit.patching._concurrency import with_tests
-from imbi_toolkit.patching._engine import diff_json
+from imbi_toolkit.patching._engine import Operation, diff_json
+from imbi_toolkit.patching._members import member_diff
 from imbi_toolkit.patching._patch import Patch
 from imbi_toolkit.patching._validation import problems
 from imbi_toolkit.patching._verify import coarse_diff, verifies
@@ -57,15 +58,25 @@ def diff(
     """
     old = imbi_document.patchable(before)
     new = _resolve_traps(old, imbi_document.patchable(after))
-    operations = diff_json(old, new)
-    if not verifies(old, new, operations, full=True):
-        operations = coarse_diff(old, new)
+    # The usual edit changes object members only: one walk gives the
+    # operations and their guards (see `_members`); anything else, the
+    # general path.
+    fast = member_diff(old, new, tests=tests)
+    operations = _general(old, new) if fast is None else fast[0]
     found = problems(operations)
     if found:
         raise PatchValidationError(found)
     if tests:
-        operations = with_tests(operations, old)
+        operations = with_tests(operations, old) if fast is None else fast[1]
     return Patch(operations, before=old)
+
+
+def _general(old: dict[str, typing.Any], new: dict[str, typing.Any]) -> list[Operation]:
+    """The engine's operations, checked, else the coarse ones (any edit)."""
+    operations = diff_json(old, new)
+    if not verifies(old, new, operations, full=True):
+        operations = coarse_diff(old, new)
+    return operations
 
 
 def _resolve_traps(
