@@ -503,7 +503,15 @@ def _preview(change: PlannedChange) -> typing.Any:
 def _copy(value: typing.Any) -> typing.Any:
     # A JSON document holds only dicts, lists and immutable scalars: copying
     # those alone takes a fifth of `copy.deepcopy`'s time, which also keeps a
-    # memo of every object (~20 us of the ~120 us a project takes to plan).
+    # memo of every object. Exact types first (most values): `type() is`
+    # costs less than `isinstance`.
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind in _IMMUTABLE:
+        return value
     if isinstance(value, dict):
         return {key: _copy(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -511,6 +519,9 @@ def _copy(value: typing.Any) -> typing.Any:
     if isinstance(value, tuple):  # not JSON, but an edit may have left one
         return copy.deepcopy(value)
     return value
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 def _edited(edit: Edit, document: JSONObject) -> JSONObject:

@@ -160,11 +160,14 @@ class _Walk:
                 self._replace(key, x, y, path, tokens)
         elif kind is dict:
             if x == y:
-                # Equal, but maybe not in type deep inside (`1` and `1.0`):
-                # the engine patches that after the rest of this object.
-                if not (
-                    all(map(_is, x.values(), y.values())) and all(map(_is, x, y))
-                ) and not same_batch([x], [y]):
+                if all(map(_is, x.values(), y.values())) and all(map(_is, x, y)):
+                    return  # a copy of the object: the same keys and values
+                # Equal, but maybe not in type deep inside (`1` and `1.0`),
+                # which the engine patches after the rest of this object: so
+                # an equal pair must give no operation.
+                count = len(self.operations)
+                self.members(x, y, f'{path}/{escape(key)}', (*tokens, key))
+                if len(self.operations) != count:
                     raise _UnsureError
                 return
             self.members(x, y, f'{path}/{escape(key)}', (*tokens, key))

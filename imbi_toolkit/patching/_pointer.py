@@ -49,6 +49,8 @@ def split(pointer: str) -> list[str]:
     if not pointer.startswith('/'):
         raise ValueError(f'pointer {pointer!r} must start with "/"')
     tokens = pointer[1:].split('/')
+    if '~' not in pointer:
+        return tokens  # nothing escaped (the usual pointer)
     for token in tokens:
         if '~' in token and not _valid_tildes(token):
             raise ValueError(

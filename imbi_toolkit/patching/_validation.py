@@ -20,6 +20,9 @@ from imbi_toolkit.patching.errors import PatchValidationError, Problem
 OPERATIONS = ('add', 'remove', 'replace', 'move', 'copy', 'test')
 _NEEDS_VALUE = frozenset({'add', 'replace', 'test'})
 _NEEDS_FROM = frozenset({'move', 'copy'})
+_READ_ONLY = frozenset(imbi_document.READ_ONLY_PATHS)
+_UNDER_READ_ONLY = tuple(path + '/' for path in imbi_document.READ_ONLY_PATHS)
+_SAFE_INT = 1 << 63
 
 
 def validate(
@@ -54,8 +57,9 @@ def problems(
     imbi: bool = True,
 ) -> list[Problem]:
     """Return what `validate` would complain about (an empty list if fine)."""
-    if isinstance(patch, str | bytes | abc.Mapping) or not isinstance(
-        patch, abc.Sequence
+    if type(patch) is not list and (
+        isinstance(patch, str | bytes | abc.Mapping)
+        or not isinstance(patch, abc.Sequence)
     ):
         return [
             Problem(
@@ -81,7 +85,7 @@ def problems(
 
 
 def _check(operation: object, imbi: bool) -> list[str]:
-    if not isinstance(operation, abc.Mapping):
+    if type(operation) is not dict and not isinstance(operation, abc.Mapping):
         return [f'an operation is an object, not {type(operation).__name__}']
     name = operation.get('op')
     if name not in OPERATIONS:
@@ -119,9 +123,10 @@ def _check_pointer(field: str, pointer: object, imbi: bool) -> list[str]:
         return [str(error)]
     if not imbi:
         return []
-    for read_only in imbi_document.READ_ONLY_PATHS:
-        if pointer == read_only or pointer.startswith(read_only + '/'):
-            return [f'{pointer} is read-only: the server owns {read_only}']
+    if pointer in _READ_ONLY or pointer.startswith(_UNDER_READ_ONLY):
+        for read_only in imbi_document.READ_ONLY_PATHS:
+            if pointer == read_only or pointer.startswith(read_only + '/'):
+                return [f'{pointer} is read-only: the server owns {read_only}']
     top = tokens[0]
     if top in imbi_document.GET_SHAPE_KEYS:
         return [
@@ -134,6 +139,11 @@ def _check_pointer(field: str, pointer: object, imbi: bool) -> list[str]:
 
 
 def _check_value(value: object) -> list[str]:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return []  # always JSON: the usual value needs no `json.dumps`
+    if kind is int and -_SAFE_INT < typing.cast(int, value) < _SAFE_INT:
+        return []  # (a huge int exceeds Python's digits limit for `str`)
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as error:
@@ -144,10 +154,10 @@ def _check_value(value: object) -> list[str]:
 def _check_imbi_semantics(
     name: str, operation: abc.Mapping[str, typing.Any]
 ) -> list[str]:
-    tokens = split(operation['path'])
-    if len(tokens) != 1:
-        return []
-    key = tokens[0]
+    path = operation['path']
+    if path.count('/') != 1:
+        return []  # below the top level: none of these rules
+    key = split(path)[0]
     value = operation.get('value')
     if key in imbi_document.CLEARED_BY_EMPTY_STRING:
         if name == 'remove':
