@@ -118,7 +118,7 @@ def patchable(project: abc.Mapping[str, typing.Any]) -> dict[str, typing.Any]:
         TypeError: When `project` is not a mapping.
         ValueError: When a team, project type or environment has no slug.
     """
-    if not isinstance(project, abc.Mapping):
+    if type(project) is not dict and not isinstance(project, abc.Mapping):
         raise TypeError(
             f'a project document must be a mapping, not {type(project).__name__}'
         )
@@ -144,7 +144,7 @@ def patchable(project: abc.Mapping[str, typing.Any]) -> dict[str, typing.Any]:
 def _slug(value: object, what: str) -> object:
     if isinstance(value, str) or value is None:
         return value
-    if isinstance(value, abc.Mapping) and 'slug' in value:
+    if (type(value) is dict or isinstance(value, abc.Mapping)) and 'slug' in value:
         return value['slug']
     raise ValueError(f'a {what} must be a slug or an object with a "slug" key')
 
@@ -154,7 +154,9 @@ def _environment_map(environments: list[typing.Any]) -> dict[str, typing.Any]:
     for entry in environments:
         if isinstance(entry, str):
             result[entry] = {}
-        elif isinstance(entry, abc.Mapping) and isinstance(entry.get('slug'), str):
+        elif (type(entry) is dict or isinstance(entry, abc.Mapping)) and isinstance(
+            entry.get('slug'), str
+        ):
             result[entry['slug']] = {
                 key: value
                 for key, value in entry.items()
