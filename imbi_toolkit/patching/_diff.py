@@ -32,9 +32,11 @@ def diff(
     `replace` with `null`, because `remove` would leave the old value.
 
     The patch is type-strict (`1`, `1.0`, `True` and `"1"` differ), small
-    (an insert into a list is one op) and verified: applied to `before` it
-    gives `after`; if it would not, a coarser patch that replaces each
-    changed top-level value is returned instead.
+    (an insert into a list is one op) and right: an edit of object members
+    only is patched in one walk whose operations are right by construction;
+    any other is verified (applied to `before` it gives `after`; if it would
+    not, a coarser patch that replaces each changed top-level value is
+    returned instead).
 
     Args:
         before: The project as fetched.
