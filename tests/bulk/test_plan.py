@@ -13,6 +13,7 @@ import pytest
 
 from imbi_toolkit import Toolkit, bulk, hookimpl
 from imbi_toolkit.api import errors
+from imbi_toolkit.bulk._plan import _copy
 from imbi_toolkit.operations import History, NotUndoableError
 from imbi_toolkit.plugins import PluginManager
 
@@ -227,3 +228,21 @@ async def test_releases_and_deployments_say_they_cannot_be_undone(
         await toolkit.undo(2)
     with pytest.raises(NotUndoableError, match='no write #9'):
         await toolkit.undo(9)
+
+
+def test_an_edit_gets_a_copy_of_every_container() -> None:
+    class Mapping(dict[str, typing.Any]):
+        pass
+
+    document = {
+        'links': Mapping(a=[1, {'b': 2.5}]),
+        'tuple': ([1],),
+        'flags': [True, None, 'x', 3],
+    }
+    copied = _copy(document)
+    assert copied == document
+    assert type(copied['links']) is dict  # a plain dict, like the JSON
+    assert copied['links'] is not document['links']
+    assert copied['links']['a'][1] is not document['links']['a'][1]
+    assert copied['tuple'][0] is not document['tuple'][0]
+    assert copied['flags'] is not document['flags']

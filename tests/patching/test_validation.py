@@ -52,6 +52,9 @@ def problems_of(patch: typing.Any, document: typing.Any = None) -> list[str]:
         ({'op': 'remove', 'path': '/framework'}, 'replace it with null instead'),
         ({'op': 'add', 'path': '/links/a', 'value': {1, 2}}, '"value" is not JSON'),
         ({'op': 'add', 'path': '/score', 'value': float('nan')}, '"value" is not JSON'),
+        # An int too long for `str` (Python's limit on digits).
+        ({'op': 'add', 'path': '/score', 'value': 10**5000}, '"value" is not JSON'),
+        ({'op': 'remove', 'path': '/a~1b'}, 'blueprint attribute /a/b'),
     ],
 )
 def test_each_problem_is_named_with_its_operation(
