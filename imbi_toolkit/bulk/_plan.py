@@ -614,7 +614,8 @@ async def plan(
             'RecordDeployment'
         )
     else:
-        from imbi_toolkit.patching import diff, patchable
+        from imbi_toolkit.patching import patchable
+        from imbi_toolkit.patching._diff import diff_patchable as diff
 
         edit = what
         if isinstance(edit, list):
@@ -757,7 +758,8 @@ async def _plan_one(
         target = dataclasses.replace(target, label=str(project['slug']))
     before = patchable(project)
     try:
-        planned = list(diff(before, _edited(edit, before), tests=True))
+        # `before` is patchable already: no second translation of it.
+        planned = diff(before, _edited(edit, before), tests=True)
     except (TypeError, ValueError) as error:
         return PlannedChange(target, 'failed', note=f'the edit failed: {error}')
     if not planned:

@@ -58,7 +58,21 @@ def diff(
             the server would honour (an empty `name`, a removed `team_slug`).
         TypeError: When a document is not a mapping.
     """
-    old = imbi_document.patchable(before)
+    return diff_patchable(imbi_document.patchable(before), after, tests=tests)
+
+
+def diff_patchable(
+    old: dict[str, typing.Any],
+    after: abc.Mapping[str, typing.Any],
+    *,
+    tests: bool = False,
+) -> Patch:
+    """`diff` from a document that is `patchable(project)` already.
+
+    `patchable` gives a document it leaves as it is, so this is `diff`
+    without a second translation (and copy) of `before`; the patch's
+    `before` is `old` itself. A plan calls this once per project.
+    """
     new = _resolve_traps(old, imbi_document.patchable(after))
     # The usual edit changes object members only: one walk gives the
     # operations and their guards (see `_members`); anything else, the

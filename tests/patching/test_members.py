@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from imbi_toolkit.bulk._plan import _copy
 from imbi_toolkit.patching import PatchValidationError, diff, patchable, replay_safe
 from imbi_toolkit.patching import _diff as diff_module
+from imbi_toolkit.patching._diff import diff_patchable
 from imbi_toolkit.patching._members import json_copy, member_diff
 
 from .conftest import PROJECT
@@ -143,10 +144,19 @@ def check_same(
     """Assert both paths agree, with and without guards; whether the fast
     path took the edit."""
     snapshot = _shown([before, after])
-    for tests in (True, False):
+    for tests in (False, True):
         answer = outcome(before, after, tests=tests)
         assert answer == general(before, after, tests=tests, monkeypatch=monkeypatch)
     assert _shown([before, after]) == snapshot  # neither path changed them
+    # A plan's call: from the patchable document, translated once.
+    try:
+        guarded = diff_patchable(patchable(before), after, tests=True)
+        planned = 'patch', _shown(list(guarded))
+    except PatchValidationError as error:
+        planned = 'refused', _shown([(p.index, p.message) for p in error.problems])
+    except ValueError as error:
+        planned = 'failed', str(error)
+    assert planned == answer
     if answer[0] == 'failed':
         return False
     old = patchable(before)
