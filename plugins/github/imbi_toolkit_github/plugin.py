@@ -10,8 +10,6 @@ import typing
 import urllib.parse
 
 import httpx
-import pydantic
-import pydantic_settings
 
 from imbi_toolkit import hookimpl
 from imbi_toolkit.api import _paths as paths
@@ -19,6 +17,7 @@ from imbi_toolkit.api import _redaction as redaction
 
 if typing.TYPE_CHECKING:
     from imbi_toolkit.api import Imbi
+    from imbi_toolkit_github._settings import GitHubSettings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -33,30 +32,6 @@ DEPLOYMENT_STATES: dict[str, str] = {
     'error': 'failed',
     'inactive': 'rolled_back',
 }
-
-
-class GitHubSettings(pydantic_settings.BaseSettings):
-    """Configuration, read from `IMBI_TOOLKIT_GITHUB_*` environment variables.
-
-    Attributes:
-        api_url: GitHub's REST API (GitHub Enterprise: `https://HOST/api/v3`).
-        token: Optional GitHub token; anonymous calls are rate-limited.
-        identity_slug: The Imbi integration slug of GitHub identities.
-        repository_link: The project link that holds the repository's URL.
-        release_link_type: The `type` of the release link this plugin adds.
-        timeout: Seconds to wait for GitHub.
-    """
-
-    model_config = pydantic_settings.SettingsConfigDict(
-        env_prefix='IMBI_TOOLKIT_GITHUB_', extra='ignore'
-    )
-
-    api_url: pydantic.HttpUrl = pydantic.HttpUrl('https://api.github.com')
-    token: pydantic.SecretStr | None = None
-    identity_slug: str = 'github'
-    repository_link: str = 'github-repository'
-    release_link_type: str = 'github_release'
-    timeout: float = 10.0
 
 
 @functools.cache
@@ -92,6 +67,10 @@ class GitHubPlugin:
     def settings(self) -> GitHubSettings:
         """The configuration in use: the one given, or the environment's now."""
         # Read on each use, so a notebook or a test can change the variables.
+        # Imported here: pydantic-settings takes ~0.15 s to import, which
+        # loading the plugins (on first use of the plugin layer) then spared.
+        from imbi_toolkit_github._settings import GitHubSettings
+
         return self._settings or GitHubSettings()
 
     def _github(self, settings: GitHubSettings) -> httpx.AsyncClient:
@@ -209,3 +188,12 @@ class GitHubPlugin:
         if isinstance(status, str) and status.lower() in DEPLOYMENT_STATES:
             return {**body, 'status': DEPLOYMENT_STATES[status.lower()]}
         return None
+
+
+def __getattr__(name: str) -> typing.Any:
+    # `GitHubSettings` was defined here; it is imported on first use.
+    if name == 'GitHubSettings':
+        from imbi_toolkit_github._settings import GitHubSettings
+
+        return GitHubSettings
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
