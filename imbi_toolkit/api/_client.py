@@ -162,6 +162,25 @@ def _aiohttp_transport(
     return transports.AiohttpTransport(verify=client_kwargs.get('verify', True))
 
 
+def _asyncio_transport(
+    client_kwargs: dict[str, typing.Any],
+) -> httpx.AsyncBaseTransport | None:
+    """httpx's transport on plain asyncio sockets, or None for httpx's own.
+
+    None when httpx must build the transport itself: the shortcuts are off
+    (`IMBI_TOOLKIT_LEAN=0`, an untested httpx) or the environment sets a
+    proxy, which httpx mounts only when it builds the transport.
+    """
+    if not lean.shortcuts_enabled():
+        return None
+    # Imported here: it imports httpcore (~60 ms), as httpx does on first use.
+    from imbi_toolkit.api import _network as network
+
+    if network.environment_proxies():
+        return None
+    return network.AsyncioTransport(verify=client_kwargs.get('verify', True))
+
+
 class Imbi(lean.LeanAsyncClient):
     """Async HTTP client for the Imbi API.
 
@@ -196,7 +215,9 @@ class Imbi(lean.LeanAsyncClient):
             certifi's (a corporate proxy's CA, say).
         proxy: Proxy URL for every request (`http://proxy:3128`).
         http_backend: What sends the requests when no `transport` is given:
-            `'httpcore'` (httpx's own transport, the default) or `'aiohttp'`
+            `'httpcore'` (the default: httpx's own transport, its connection
+            pool on plain asyncio sockets unless a proxy is set, see
+            `imbi_toolkit.api._network`) or `'aiohttp'`
             (`imbi_toolkit.api.transports.AiohttpTransport`, several times
             faster; needs `pip install 'imbi-toolkit[aiohttp]'`).
 
@@ -283,6 +304,10 @@ class Imbi(lean.LeanAsyncClient):
             )
         if transport is None and http_backend == 'aiohttp':
             kwargs['transport'] = _aiohttp_transport(kwargs)
+        elif transport is None and proxy_url is None:
+            default = _asyncio_transport(kwargs)
+            if default is not None:
+                kwargs['transport'] = default
         try:
             super().__init__(**kwargs)
         except ImportError as exc:
