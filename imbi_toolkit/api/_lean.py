@@ -42,6 +42,13 @@ called, never assigned:
 - `httpx.AsyncClient._merge_url`: overridden, as httpx's `build_request`
   calls it to join a URL to the base URL.
 
+The same switch covers the default backend's transport: with the shortcuts
+on, `Imbi` built without `transport` or `proxy` (and no proxy in the
+environment) sends through `imbi_toolkit.api._network.AsyncioTransport`,
+httpx's connection pool on plain asyncio sockets (public httpx and httpcore
+APIs only); with them off (`IMBI_TOOLKIT_LEAN=0`, an untested httpx) the
+client is plain httpx, transport included.
+
 Whatever the mode, an error escaping `send` has the local variables of the
 transport's frames (httpcore's, h11's, aiohttp's: some hold the request's
 header bytes) cleared, so a traceback printed with its locals (Sentry,

@@ -379,14 +379,15 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
             return await self._other().connect_tcp(
                 host, port, timeout, local_address, socket_options
             )
+        options: dict[str, typing.Any] = {}
+        if local_address is not None:
+            options['local_addr'] = (local_address, 0)
+        if isinstance(loop, asyncio.BaseEventLoop):  # uvloop has no such option
+            options['happy_eyeballs_delay'] = _HAPPY_EYEBALLS_DELAY
         try:
             async with asyncio.timeout(timeout):
                 transport, protocol = await loop.create_connection(
-                    _Protocol,
-                    host,
-                    port,
-                    local_addr=None if local_address is None else (local_address, 0),
-                    happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY,
+                    _Protocol, host, port, **options
                 )
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f'not connected within {timeout} s') from exc

@@ -420,6 +420,31 @@ async def test_a_unix_socket(tmp_path: typing.Any) -> None:
     assert (response.status, response.content) == (200, b'ok')
 
 
+def test_under_uvloop(authority: trustme.CA) -> None:
+    # uvloop's transports and sockets differ from asyncio's (no happy
+    # eyeballs option, a pseudo-socket): the same cases must hold there.
+    import uvloop
+
+    async def scenario() -> None:
+        with (
+            serve(answer_once_then_close) as closing,
+            serve(never_answer) as silent,
+            serve_tls(authority, keep_alive) as secure,
+        ):
+            async with make_client('asyncio', verify=trusting(authority)) as client:
+                for _ in range(2):
+                    assert (await client.get(url_of(closing))).status_code == 200
+                    time.sleep(0.2)  # noqa: ASYNC251 - the loop misses the close
+                for _ in range(2):
+                    assert (await client.get(url_of(secure, 'https'))).json() == {}
+                with pytest.raises(httpx.ReadTimeout):
+                    await client.get(url_of(silent), timeout=0.2)
+        assert (closing.connections, secure.connections) == (2, 1)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(scenario())
+
+
 # -- TLS ----------------------------------------------------------------------
 
 
