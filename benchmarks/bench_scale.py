@@ -4,7 +4,7 @@ The sandbox generates an organisation of N projects
 (`imbi-toolkit sandbox --projects N --response-time-ms 20`, its SQLite file
 on tmpfs where there is one) and answers every API request 20 ms after it
 arrived: a server with a 20 ms response time, which is what the ideal time
-(N x 20 ms / 10) assumes. Its own handling (0.7-1.2 ms of Python per
+(N x 20 ms / 10) assumes. Its own handling (0.4-1.3 ms of Python per
 request, more while its event loop is busy) is part of the 20 ms rather than
 added to them, so what the figures show beyond the ideal is the client's
 cost, not the sandbox's. (`--latency-ms 20`, a network's delay added after
