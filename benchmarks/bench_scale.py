@@ -6,8 +6,9 @@ on tmpfs where there is one) and answers every API request 20 ms after it
 arrived: a server with a 20 ms response time, which is what the ideal time
 (N x 20 ms / 10) assumes. Its own handling (0.4-1.3 ms of Python per
 request, more while its event loop is busy) is part of the 20 ms rather than
-added to them, so what the figures show beyond the ideal is the client's
-cost, not the sandbox's. (`--latency-ms 20`, a network's delay added after
+added to them, so what the figures show beyond the ideal is mostly the
+client's cost (a raw-socket client that only sends and reads gets about
+1.05x: the sandbox answering late while busy). (`--latency-ms 20`, a network's delay added after
 handling, charged the sandbox's time to the client: 1.21x for apply and
 1.18x for the GET sweep alone in the same session.) This process, on the
 other CPU, then runs in each round, with the default HTTP backend and 10 in
