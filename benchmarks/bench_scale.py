@@ -8,9 +8,10 @@ arrived: a server with a 20 ms response time, which is what the ideal time
 request, more while its event loop is busy) is part of the 20 ms rather than
 added to them, so what the figures show beyond the ideal is mostly the
 client's cost (a raw-socket client that only sends and reads gets about
-1.05x: the sandbox answering late while busy). (`--latency-ms 20`, a network's delay added after
-handling, charged the sandbox's time to the client: 1.21x for apply and
-1.18x for the GET sweep alone in the same session.) This process, on the
+1.05x: the sandbox answering late while busy). (`--latency-ms 20`, a
+network's delay added after handling, charged the sandbox's time to the
+client: 1.21x for apply and 1.18x for the GET sweep alone in the same
+session.) This process, on the
 other CPU, then runs in each round, with the default HTTP backend and 10 in
 flight:
 
