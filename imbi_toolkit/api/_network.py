@@ -505,6 +505,14 @@ class _Chunks(abc.AsyncIterator[bytes]):
             raise mapped from exc
 
 
+# An origin as a dict key (`httpcore.Origin` is not hashable).
+_Key = tuple[bytes, bytes, int]
+
+
+def _key(origin: httpcore.Origin) -> _Key:
+    return (origin.scheme, origin.host, origin.port)
+
+
 class _Http1Pool:
     """A pool of HTTP/1.1 `httpcore.AsyncHTTPConnection`s (asyncio only).
 
@@ -542,11 +550,11 @@ class _Http1Pool:
         self._retries = retries
         self._network_backend = network_backend
         # Idle connections per origin, the most recently used last.
-        self._idle: dict[httpcore.Origin, list[httpcore.AsyncHTTPConnection]] = {}
+        self._idle: dict[_Key, list[httpcore.AsyncHTTPConnection]] = {}
         self._idle_count = 0
         # Every connection open or opening, and its origin (each connection
         # holds one of the slots).
-        self._connections: dict[httpcore.AsyncHTTPConnection, httpcore.Origin] = {}
+        self._connections: dict[httpcore.AsyncHTTPConnection, _Key] = {}
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
     async def handle_async_request(
@@ -607,7 +615,7 @@ class _Http1Pool:
                     retries=self._retries,
                     network_backend=self._network_backend,
                 )
-                self._connections[connection] = origin
+                self._connections[connection] = _key(origin)
             if closing:
                 self._wake()
                 try:
@@ -642,7 +650,7 @@ class _Http1Pool:
         closing: list[httpcore.AsyncHTTPConnection],
     ) -> httpcore.AsyncHTTPConnection | None:
         """Pop ``origin``'s newest usable idle connection (no await)."""
-        idle = self._idle.get(origin)
+        idle = self._idle.get(_key(origin))
         while idle:
             connection = idle.pop()
             self._idle_count -= 1
