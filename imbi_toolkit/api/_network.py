@@ -19,7 +19,11 @@ httpx's `AsyncHTTPTransport` rebuilt on public APIs only: the same
 `httpcore.AsyncConnectionPool` with the same settings (TLS context from
 `httpx.create_ssl_context`, limits, HTTP/1.1 and HTTP/2, connect retries),
 given this backend, and the same mapping of httpcore's exceptions to httpx's.
-httpcore and h11 are unchanged: the HTTP they speak is the same.
+For HTTP/1.1 alone (no HTTP/2) under asyncio, the connections are httpcore's
+public `httpcore.AsyncHTTPConnection`, pooled by `_Http1Pool` instead: httpcore's
+pool can give one idle connection to several requests at once, and all but one
+then queue again (`ConnectionNotAvailable`). httpcore and h11 are unchanged:
+the HTTP they speak is the same.
 
 The exceptions are httpcore's for the same events as with anyio, so httpx
 raises the same types (`httpx.ConnectError` when the connection is refused,
@@ -731,7 +735,11 @@ class _PooledStream:
 
 
 class AsyncioTransport(httpx.AsyncBaseTransport):
-    """httpx's `AsyncHTTPTransport` with httpcore's pool on `AsyncioBackend`.
+    """httpx's `AsyncHTTPTransport` with httpcore's connections on `AsyncioBackend`.
+
+    HTTP/1.1 connections are pooled by `_Http1Pool` (one idle connection is
+    taken by one request, without yielding in between); with ``http2``, or
+    outside asyncio, by `httpcore.AsyncConnectionPool`.
 
     Args:
         verify: TLS verification, as httpx takes it: `True` (certifi, or
