@@ -577,6 +577,14 @@ class _Closed:
             self.closed += 1
 
 
+async def _until(condition: abc.Callable[[], bool], seconds: float = 2.0) -> None:
+    """Wait until ``condition()`` (the server's thread sees a close), at most ``seconds``."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+
+
 def _count_unavailable(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the requests an HTTP/1.1 connection refused: already taken."""
     count = [0]
@@ -650,7 +658,7 @@ async def test_idle_connections_beyond_the_keep_alive_limit_are_closed(
     with serve(handle) as server:
         async with make_client(kind, base_url=url_of(server), limits=limits) as client:
             await _in_flight(client, 5, 5)
-            await asyncio.sleep(0.1)
+            await _until(lambda: handle.closed == 3)
             assert handle.closed == 3
             await _in_flight(client, 5, 5)
             assert server.connections == 8
@@ -666,7 +674,7 @@ async def test_an_expired_idle_connection_is_not_reused(kind: Kind) -> None:
             await client.get('/')
             await asyncio.sleep(0.2)
             await client.get('/')
-            await asyncio.sleep(0.1)
+            await _until(lambda: handle.closed == 1)
             assert handle.closed == 1
     assert server.connections == 2
 
@@ -725,8 +733,5 @@ async def test_aclose_closes_every_connection(kind: Kind) -> None:
         await _in_flight(client, 3, 3)
         assert server.connections == 3
         await client.aclose()
-        for _ in range(50):
-            if handle.closed == 3:
-                break
-            await asyncio.sleep(0.02)
+        await _until(lambda: handle.closed == 3)
         assert handle.closed == 3
