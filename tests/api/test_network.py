@@ -578,7 +578,7 @@ class _Closed:
 
 
 async def _until(condition: abc.Callable[[], bool], seconds: float = 2.0) -> None:
-    """Wait until ``condition()`` (the server's thread sees a close), at most ``seconds``."""
+    """Wait at most ``seconds`` until ``condition()`` (the server saw a close)."""
     for _ in range(int(seconds / 0.02)):
         if condition():
             return
