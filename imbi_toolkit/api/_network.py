@@ -19,7 +19,11 @@ httpx's `AsyncHTTPTransport` rebuilt on public APIs only: the same
 `httpcore.AsyncConnectionPool` with the same settings (TLS context from
 `httpx.create_ssl_context`, limits, HTTP/1.1 and HTTP/2, connect retries),
 given this backend, and the same mapping of httpcore's exceptions to httpx's.
-httpcore and h11 are unchanged: the HTTP they speak is the same.
+For HTTP/1.1 alone (no HTTP/2) under asyncio, the connections are httpcore's
+public `httpcore.AsyncHTTPConnection`, pooled by `_Http1Pool` instead: httpcore's
+pool can give one idle connection to several requests at once, and all but one
+then queue again (`ConnectionNotAvailable`). httpcore and h11 are unchanged:
+the HTTP they speak is the same.
 
 The exceptions are httpcore's for the same events as with anyio, so httpx
 raises the same types (`httpx.ConnectError` when the connection is refused,
@@ -505,8 +509,237 @@ class _Chunks(abc.AsyncIterator[bytes]):
             raise mapped from exc
 
 
+# An origin as a dict key (`httpcore.Origin` is not hashable).
+_Key = tuple[bytes, bytes, int]
+
+
+def _key(origin: httpcore.Origin) -> _Key:
+    return (origin.scheme, origin.host, origin.port)
+
+
+class _Http1Pool:
+    """A pool of HTTP/1.1 `httpcore.AsyncHTTPConnection`s (asyncio only).
+
+    httpcore's `AsyncConnectionPool` assigns a waiting request the first
+    idle connection, but the connection stays idle until that request has
+    taken its locks, and they yield: in between, other requests are assigned
+    the same connection, lose, and queue again (`ConnectionNotAvailable`).
+    Here taking an idle connection is synchronous (popped from its origin's
+    list, most recently used first), so one connection serves one request.
+    A connection goes back to the list when its response is closed and it is
+    idle again; one the server closed meanwhile is found `has_expired` (it
+    is readable) when it would be taken, and closed.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext,
+        limits: httpx.Limits,
+        retries: int,
+        network_backend: httpcore.AsyncNetworkBackend,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._max_connections = (
+            limits.max_connections
+            if limits.max_connections is not None
+            else float('inf')
+        )
+        self._max_keepalive = (
+            limits.max_keepalive_connections
+            if limits.max_keepalive_connections is not None
+            else float('inf')
+        )
+        self._keepalive_expiry = limits.keepalive_expiry
+        self._retries = retries
+        self._network_backend = network_backend
+        # Idle connections per origin, the most recently used last.
+        self._idle: dict[_Key, list[httpcore.AsyncHTTPConnection]] = {}
+        self._idle_count = 0
+        # Every connection open or opening, and its origin (each connection
+        # holds one of the slots).
+        self._connections: dict[httpcore.AsyncHTTPConnection, _Key] = {}
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def handle_async_request(
+        self, request: httpcore.Request
+    ) -> httpcore.Response:
+        """Send ``request`` on a connection of its own; the body streams."""
+        timeouts = request.extensions.get('timeout', {})
+        timeout: float | None = timeouts.get('pool')
+        origin = request.url.origin
+        while True:
+            connection = await self._connection_for(origin, timeout)
+            try:
+                response = await connection.handle_async_request(request)
+            except httpcore.ConnectionNotAvailable:
+                # Closed by the server between the check and the request.
+                await self._release(connection)
+                continue
+            except BaseException:
+                await self._release(connection)
+                raise
+            return httpcore.Response(
+                status=response.status,
+                headers=response.headers,
+                content=_PooledStream(
+                    typing.cast(abc.AsyncIterable[bytes], response.stream),
+                    self,
+                    connection,
+                ),
+                extensions=response.extensions,
+            )
+
+    async def _connection_for(
+        self, origin: httpcore.Origin, pool_timeout: float | None
+    ) -> httpcore.AsyncHTTPConnection:
+        """An idle connection to ``origin``, or a new one when a slot is free."""
+        loop = asyncio.get_running_loop()
+        deadline = None if pool_timeout is None else loop.time() + pool_timeout
+        while True:
+            closing: list[httpcore.AsyncHTTPConnection] = []
+            connection = self._take_idle(origin, closing)
+            if connection is None and len(self._connections) >= self._max_connections:
+                # All slots taken: free one held by another origin's idle
+                # connection, as httpcore's pool does.
+                for others in self._idle.values():
+                    if others:
+                        other = others.pop(0)
+                        self._idle_count -= 1
+                        del self._connections[other]
+                        closing.append(other)
+                        break
+            if connection is None and len(self._connections) < self._max_connections:
+                connection = httpcore.AsyncHTTPConnection(
+                    origin=origin,
+                    ssl_context=self._ssl_context,
+                    keepalive_expiry=self._keepalive_expiry,
+                    http1=True,
+                    http2=False,
+                    retries=self._retries,
+                    network_backend=self._network_backend,
+                )
+                self._connections[connection] = _key(origin)
+            if closing:
+                self._wake()
+                try:
+                    await _close_all(closing)
+                except BaseException:
+                    if connection is not None:
+                        await self._release(connection)
+                    raise
+            if connection is not None:
+                return connection
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                if deadline is None:
+                    await waiter
+                else:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        raise httpcore.PoolTimeout()
+                    try:
+                        async with asyncio.timeout(remaining):
+                            await waiter
+                    except TimeoutError:
+                        raise httpcore.PoolTimeout() from None
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+
+    def _take_idle(
+        self,
+        origin: httpcore.Origin,
+        closing: list[httpcore.AsyncHTTPConnection],
+    ) -> httpcore.AsyncHTTPConnection | None:
+        """Pop ``origin``'s newest usable idle connection (no await)."""
+        idle = self._idle.get(_key(origin))
+        while idle:
+            connection = idle.pop()
+            self._idle_count -= 1
+            if connection.has_expired() or not connection.is_idle():
+                self._connections.pop(connection, None)
+                closing.append(connection)
+                continue
+            return connection
+        return None
+
+    async def _release(self, connection: httpcore.AsyncHTTPConnection) -> None:
+        """Take ``connection`` back after a response: keep or close it."""
+        origin = self._connections.get(connection)
+        if (
+            origin is not None
+            and connection.is_idle()
+            and not connection.is_closed()
+            and self._idle_count < self._max_keepalive
+        ):
+            self._idle.setdefault(origin, []).append(connection)
+            self._idle_count += 1
+            self._wake()
+            return
+        self._connections.pop(connection, None)
+        self._wake()
+        await connection.aclose()
+
+    def _wake(self) -> None:
+        # Every waiter looks again: rare (all slots taken) and cannot miss.
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def aclose(self) -> None:
+        """Close every connection, idle or in use."""
+        connections = list(self._connections)
+        self._connections.clear()
+        self._idle.clear()
+        self._idle_count = 0
+        self._wake()
+        await _close_all(connections)
+
+
+async def _close_all(connections: list[httpcore.AsyncHTTPConnection]) -> None:
+    """Close ``connections``, each even when closing another failed."""
+    for connection in connections:
+        try:
+            await connection.aclose()
+        except Exception:  # noqa: S112 - closing: the socket is gone
+            continue
+
+
+class _PooledStream:
+    """A response body that gives its connection back to the pool once closed."""
+
+    def __init__(
+        self,
+        stream: abc.AsyncIterable[bytes],
+        pool: _Http1Pool,
+        connection: httpcore.AsyncHTTPConnection,
+    ) -> None:
+        self._stream = stream
+        self._pool = pool
+        self._connection: httpcore.AsyncHTTPConnection | None = connection
+
+    def __aiter__(self) -> abc.AsyncIterator[bytes]:
+        return self._stream.__aiter__()
+
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        try:
+            close = getattr(self._stream, 'aclose', None)
+            if close is not None:
+                await close()
+        finally:
+            if connection is not None:
+                await self._pool._release(connection)
+
+
 class AsyncioTransport(httpx.AsyncBaseTransport):
-    """httpx's `AsyncHTTPTransport` with httpcore's pool on `AsyncioBackend`.
+    """httpx's `AsyncHTTPTransport` with httpcore's connections on `AsyncioBackend`.
+
+    HTTP/1.1 connections are pooled by `_Http1Pool` (one idle connection is
+    taken by one request, without yielding in between); with ``http2``, or
+    outside asyncio, by `httpcore.AsyncConnectionPool`.
 
     Args:
         verify: TLS verification, as httpx takes it: `True` (certifi, or
@@ -533,15 +766,29 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         http2: bool = False,
         retries: int = 0,
     ) -> None:
+        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=trust_env)
+        backend = AsyncioBackend()
+        # HTTP/1.1 alone on asyncio: a pool that never gives one connection
+        # to two requests (`_Http1Pool`); HTTP/2, or outside asyncio, httpcore's.
+        self._http1_pool = (
+            None
+            if http2 or not http1
+            else _Http1Pool(
+                ssl_context=ssl_context,
+                limits=limits,
+                retries=retries,
+                network_backend=backend,
+            )
+        )
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=trust_env),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             http1=http1,
             http2=http2,
             retries=retries,
-            network_backend=AsyncioBackend(),
+            network_backend=backend,
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -560,8 +807,11 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
             extensions=request.extensions,
         )
         # Plain try/except: a contextmanager costs ~1.5 us per request.
+        pool: _Http1Pool | httpcore.AsyncConnectionPool = self._pool
+        if self._http1_pool is not None and _in_asyncio():
+            pool = self._http1_pool
         try:
-            response = await self._pool.handle_async_request(core_request)
+            response = await pool.handle_async_request(core_request)
         except Exception as exc:
             mapped = _httpx_error(exc)
             if mapped is None:
@@ -577,5 +827,18 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        """Close the pool and its connections."""
-        await self._pool.aclose()
+        """Close the pools and their connections."""
+        try:
+            if self._http1_pool is not None and _in_asyncio():
+                await self._http1_pool.aclose()
+        finally:
+            await self._pool.aclose()
+
+
+def _in_asyncio() -> bool:
+    """Whether an asyncio event loop runs this task (not trio)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

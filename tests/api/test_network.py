@@ -556,3 +556,182 @@ async def test_a_proxy_in_the_environment_still_gets_the_requests(
     assert response.json() == []
     (request,) = capture_server.received
     assert request.startswith(b'GET http://imbi.invalid/api/organizations/ HTTP/1.1')
+
+
+# The pool: one idle connection per request, the limits of httpx.Limits.
+
+
+class _Closed:
+    """Counts the connections the client closed (the server read EOF)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.closed = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, sock: socket.socket) -> None:
+        while read_head(sock)[0]:
+            time.sleep(self.delay)
+            answer(sock)
+        with self.lock:
+            self.closed += 1
+
+
+async def _until(condition: abc.Callable[[], bool], seconds: float = 2.0) -> None:
+    """Wait at most ``seconds`` until ``condition()`` (the server saw a close)."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+
+
+def _count_unavailable(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the requests an HTTP/1.1 connection refused: already taken."""
+    count = [0]
+    send = httpcore.AsyncHTTP11Connection.handle_async_request
+
+    async def counting(
+        self: httpcore.AsyncHTTP11Connection, request: httpcore.Request
+    ) -> httpcore.Response:
+        try:
+            return await send(self, request)
+        except httpcore.ConnectionNotAvailable:
+            count[0] += 1
+            raise
+
+    monkeypatch.setattr(
+        httpcore.AsyncHTTP11Connection, 'handle_async_request', counting
+    )
+    return count
+
+
+async def _in_flight(client: httpx.AsyncClient, total: int, width: int) -> None:
+    async def worker(share: int) -> None:
+        for _ in range(share):
+            assert (await client.get('/')).json() == {}
+
+    await asyncio.gather(*(worker(total // width) for _ in range(width)))
+
+
+async def test_no_connection_is_given_to_two_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refused = _count_unavailable(monkeypatch)
+    with serve(keep_alive) as server:
+        async with make_client('asyncio', base_url=url_of(server)) as client:
+            await _in_flight(client, 1000, 10)
+    assert refused[0] == 0
+    assert server.connections <= 10
+
+
+@pytest.mark.parametrize('kind', KINDS)
+async def test_connections_are_reused_at_ten_in_flight(kind: Kind) -> None:
+    with serve(keep_alive) as server:
+        async with make_client(kind, base_url=url_of(server)) as client:
+            await _in_flight(client, 1000, 10)
+    assert server.connections <= 10
+
+
+@pytest.mark.parametrize('kind', KINDS)
+async def test_max_connections_and_pool_timeout(kind: Kind) -> None:
+    limits = httpx.Limits(max_connections=2)
+    with serve(_Closed(delay=0.3)) as server:
+        async with make_client(kind, base_url=url_of(server), limits=limits) as client:
+            first = [asyncio.create_task(client.get('/')) for _ in range(2)]
+            await asyncio.sleep(0.1)
+            with pytest.raises(httpx.PoolTimeout):
+                await client.get('/', timeout=httpx.Timeout(5, pool=0.05))
+            # A request that may wait gets a connection when one is free.
+            late = await client.get('/', timeout=httpx.Timeout(5, pool=2))
+            assert [r.status_code for r in await asyncio.gather(*first)] == [200, 200]
+            assert late.status_code == 200
+            await _in_flight(client, 6, 6)
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize('kind', KINDS)
+async def test_idle_connections_beyond_the_keep_alive_limit_are_closed(
+    kind: Kind,
+) -> None:
+    limits = httpx.Limits(max_connections=10, max_keepalive_connections=2)
+    handle = _Closed(delay=0.1)
+    with serve(handle) as server:
+        async with make_client(kind, base_url=url_of(server), limits=limits) as client:
+            await _in_flight(client, 5, 5)
+            await _until(lambda: handle.closed == 3)
+            assert handle.closed == 3
+            await _in_flight(client, 5, 5)
+            assert server.connections == 8
+
+
+@pytest.mark.parametrize('kind', KINDS)
+async def test_an_expired_idle_connection_is_not_reused(kind: Kind) -> None:
+    limits = httpx.Limits(keepalive_expiry=0.1)
+    handle = _Closed()
+    with serve(handle) as server:
+        async with make_client(kind, base_url=url_of(server), limits=limits) as client:
+            await client.get('/')
+            await client.get('/')
+            await asyncio.sleep(0.2)
+            await client.get('/')
+            await _until(lambda: handle.closed == 1)
+            assert handle.closed == 1
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize('kind', KINDS)
+async def test_idle_connections_the_server_closed_at_ten_in_flight(
+    kind: Kind,
+) -> None:
+    with serve(answer_once_then_close) as server:
+        async with make_client(kind, base_url=url_of(server)) as client:
+            for _ in range(3):
+                await _in_flight(client, 10, 10)
+                await asyncio.sleep(0.1)  # the server has closed them all
+    assert server.connections == 30
+
+
+def _first_never_answers(first: threading.Event, closed: threading.Event) -> Handle:
+    def handle(sock: socket.socket) -> None:
+        if not first.is_set():
+            first.set()
+            read_head(sock)
+            sock.settimeout(5)
+            if sock.recv(1) == b'':  # the client closed it
+                closed.set()
+            return
+        keep_alive(sock)
+
+    return handle
+
+
+@pytest.mark.parametrize('kind', KINDS)
+async def test_a_cancelled_request_frees_its_slot_and_closes_its_connection(
+    kind: Kind,
+) -> None:
+    first, closed = threading.Event(), threading.Event()
+    limits = httpx.Limits(max_connections=1)
+    with serve(_first_never_answers(first, closed)) as server:
+        async with make_client(kind, base_url=url_of(server), limits=limits) as client:
+            task = asyncio.create_task(client.get('/'))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            response = await client.get('/', timeout=httpx.Timeout(2, pool=0.5))
+            assert response.status_code == 200
+            await _in_flight(client, 5, 5)
+            assert await asyncio.to_thread(closed.wait, 2)
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize('kind', KINDS)
+async def test_aclose_closes_every_connection(kind: Kind) -> None:
+    handle = _Closed(delay=0.1)
+    with serve(handle) as server:
+        client = make_client(kind, base_url=url_of(server))
+        await _in_flight(client, 3, 3)
+        assert server.connections == 3
+        await client.aclose()
+        await _until(lambda: handle.closed == 3)
+        assert handle.closed == 3
