@@ -221,8 +221,10 @@ async def test_a_deployment_plan_sends_one_event_each_and_refuses_a_raced_edge(
     ('imbi_api_version', 'statuses'),
     [
         ('2.41', ['unchanged', 'change']),
+        ('2.30', ['unchanged', 'change']),
         # Before 2.18 a run id is not kept: the same POST is another event.
         ('2.16', ['change', 'change']),
+        ('2.11', ['change', 'change']),
     ],
 )
 async def test_a_run_already_recorded_is_unchanged_where_the_server_keeps_run_ids(
